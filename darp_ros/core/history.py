@@ -1,0 +1,68 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""History re-ranking: prefer neighbors whose recent past also matches the query's recent past."""
+
+from typing import List, Optional
+
+from darp_ros.core.memory import DemoRows, Neighbors
+import torch
+
+
+def stack_history(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
+    """States of rows ids and their length-1 predecessors, newest first: (B, L, D)."""
+    return torch.stack([rows.states[rows.previous(ids, lag)] for lag in range(length)], dim=1)
+
+
+class QueryHistory:
+    """
+    The last L query states of a rollout, newest first; padded with the oldest one.
+
+    Padding with the first state of the rollout matches how a demonstration's history is
+    held at its episode's first step, so training and deployment see the same thing.
+    """
+
+    def __init__(self, length: int):
+        self.length = length
+        self._states: List[torch.Tensor] = []
+
+    def reset(self) -> None:
+        """Start a new rollout."""
+        self._states = []
+
+    def push(self, states: torch.Tensor) -> torch.Tensor:
+        """Record the newest query batch (B, D) and return the history (B, L, D)."""
+        if self._states and self._states[0].shape != states.shape:
+            self._states = []  # the batch changed: a new set of rollouts
+        self._states = ([states] + self._states)[:self.length]
+        padded = self._states + [self._states[-1]] * (self.length - len(self._states))
+        return torch.stack(padded, dim=1)
+
+
+def rerank(memory: DemoRows, nb: Neighbors, history: Optional[torch.Tensor], decay: float,
+           keep: int) -> Neighbors:
+    """
+    Keep the best `keep` candidates by how well their history matches the query history.
+
+    Score of candidate j: sum over i = 1..L (1 = newest) of i**decay * ||s_j(t-i+1) - q(t-i+1)||.
+    """
+    if history is None or history.shape[1] <= 1:
+        return Neighbors(nb.ids[:, :keep], nb.distances[:, :keep])
+    scores = torch.zeros_like(nb.distances, dtype=torch.float32)
+    for lag in range(history.shape[1]):
+        past = memory.states[memory.previous(nb.ids, lag)]
+        scores += (lag + 1) ** decay * torch.linalg.vector_norm(
+            past - history[:, lag, None, :], dim=-1)
+    order = torch.topk(scores, keep, dim=1, largest=False).indices
+    return Neighbors(torch.gather(nb.ids, 1, order), torch.gather(nb.distances, 1, order))

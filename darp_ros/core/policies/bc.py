@@ -1,0 +1,68 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Behavior cloning: the same MLP maps the query state straight to an action."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from darp_ros.core.memory import DemoMemory
+from darp_ros.core.networks import MLP
+from darp_ros.core.policies.base import Policy, PolicyOutput, register_policy, TrainingData
+from darp_ros.core.training import fit_module, FitReport, TrainConfig
+import torch
+
+
+@dataclass(frozen=True)
+class BCConfig:
+    """BC settings: only the network width."""
+
+    hidden: tuple = (256, 256, 256)
+
+
+@register_policy
+class BCPolicy(Policy):
+    """The reference every result is compared to."""
+
+    name = 'bc'
+    config_class = BCConfig
+    uses_memory = False
+
+    def __init__(self, config: BCConfig, state_dim: int, action_dim: int):
+        super().__init__(config, state_dim, action_dim)
+        self.network = MLP(state_dim, action_dim, config.hidden)
+
+    def modules(self):
+        """Return the one network."""
+        return {'network': self.network}
+
+    def fit(self, data: TrainingData, train: TrainConfig, device: str = 'cpu') -> FitReport:
+        """Minimise MSE on z-scored actions."""
+        self.to(device)
+        rows = data.train.to(device)
+        val = data.val.to(device) if data.val is not None else None
+
+        def batch_loss(ids):
+            return torch.mean((self.network(rows.states[ids]) - rows.actions[ids]) ** 2)
+
+        def val_loss():
+            return torch.mean((self.network(val.states) - val.actions) ** 2).item()
+
+        return fit_module(self.network, len(rows), batch_loss,
+                          val_loss if val is not None else None, train, device, 'bc')
+
+    @torch.no_grad()
+    def act(self, states: torch.Tensor, memory: Optional[DemoMemory] = None) -> PolicyOutput:
+        """One forward pass."""
+        return PolicyOutput(self.network(states))

@@ -1,0 +1,184 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""DARP: one shared network reads each neighbor's state, action and offset to the query."""
+
+from dataclasses import dataclass
+import math
+from typing import Optional
+
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.history import QueryHistory, rerank, stack_history
+from darp_ros.core.memory import DemoMemory, DemoRows, Neighbors
+from darp_ros.core.networks import GaussianMixtureHead, MLP, SetAttentionPool
+from darp_ros.core.policies.base import (neighbor_output, Policy, PolicyOutput, register_policy,
+                                         TrainingData)
+from darp_ros.core.training import fit_module, FitReport, TrainConfig
+import torch
+from torch import nn
+
+# Neighbor caching and validation run in chunks so 100k-row datasets fit in memory.
+CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class DARPConfig:
+    """DARP settings; defaults follow the method's reference recipe."""
+
+    k: int = 16
+    hidden: tuple = (256, 256, 256)
+    aggregator: str = 'mean'            # 'mean' | 'set' (attention over the k candidates)
+    head: str = 'mse'                   # 'mse' | 'gmm' (mixture of Gaussians, NLL)
+    set_dim: int = 128
+    set_heads: int = 4
+    set_inducing: int = 8
+    gmm_components: int = 5
+    history_len: int = 1                # L > 1 re-ranks candidates by their recent past
+    history_decay: float = -1.0         # weight of lag i is i ** decay (i = 1 newest)
+    history_keep_ratio: float = 1.0     # keep round(ratio * k) re-ranked candidates
+    exclude_own_episode: bool = False   # training neighbors never from the sample's episode
+
+    def __post_init__(self):
+        if self.k < 1:
+            raise ConfigError(f'darp k must be >= 1, got {self.k}')
+        if self.aggregator not in ('mean', 'set'):
+            raise ConfigError(f"darp aggregator must be 'mean' or 'set', got {self.aggregator!r}")
+        if self.head not in ('mse', 'gmm'):
+            raise ConfigError(f"darp head must be 'mse' or 'gmm', got {self.head!r}")
+        if self.history_len < 1 or not 0 < self.history_keep_ratio <= 1:
+            raise ConfigError('darp history_len must be >= 1 and history_keep_ratio in (0, 1], '
+                              f'got {self.history_len}, {self.history_keep_ratio}')
+        if self.set_dim % self.set_heads:
+            raise ConfigError(f'darp set_dim {self.set_dim} must divide by set_heads '
+                              f'{self.set_heads}')
+
+    @property
+    def kept(self) -> int:
+        """Neighbors the network sees after re-ranking."""
+        return max(1, round(self.history_keep_ratio * self.k))
+
+
+class DARPNetwork(nn.Module):
+    """Rows [s_j, a_j, (s_j - s_q)/sqrt(2)] -> shared MLP -> set aggregation -> action."""
+
+    def __init__(self, state_dim: int, action_dim: int, config: DARPConfig):
+        super().__init__()
+        # Mean aggregation with an MSE head averages candidate actions directly.
+        self.candidates_are_actions = config.aggregator == 'mean' and config.head == 'mse'
+        width = action_dim if self.candidates_are_actions else config.set_dim
+        self.row_net = MLP(2 * state_dim + action_dim, width, config.hidden)
+        self.pool = (SetAttentionPool(width, config.set_heads, config.set_inducing)
+                     if config.aggregator == 'set' else None)
+        self.gmm = (GaussianMixtureHead(width, action_dim, config.gmm_components)
+                    if config.head == 'gmm' else None)
+        self.out = (nn.Linear(width, action_dim)
+                    if config.head == 'mse' and not self.candidates_are_actions else None)
+
+    def pooled(self, query, nb_states, nb_actions) -> torch.Tensor:
+        """Candidates for every neighbor, aggregated over the set: (B, width)."""
+        offset = (nb_states - query[:, None, :]) / math.sqrt(2.0)
+        candidates = self.row_net(torch.cat([nb_states, nb_actions, offset], dim=-1))
+        return candidates.mean(dim=1) if self.pool is None else self.pool(candidates)
+
+    def forward(self, query, nb_states, nb_actions) -> torch.Tensor:
+        """Return the action (B, A)."""
+        h = self.pooled(query, nb_states, nb_actions)
+        if self.gmm is not None:
+            return self.gmm.mode(h)
+        return h if self.out is None else self.out(h)
+
+    def loss(self, query, nb_states, nb_actions, target) -> torch.Tensor:
+        """MSE on z-scored actions, or the mixture's negative log-likelihood."""
+        if self.gmm is not None:
+            return self.gmm.nll(self.pooled(query, nb_states, nb_actions), target)
+        return torch.mean((self(query, nb_states, nb_actions) - target) ** 2)
+
+
+@register_policy
+class DARPPolicy(Policy):
+    """Difference-Aware Retrieval Policy."""
+
+    name = 'darp'
+    config_class = DARPConfig
+
+    def __init__(self, config: DARPConfig, state_dim: int, action_dim: int):
+        super().__init__(config, state_dim, action_dim)
+        self.network = DARPNetwork(state_dim, action_dim, config)
+        self.history = QueryHistory(config.history_len)
+
+    def modules(self):
+        """Return the one network."""
+        return {'network': self.network}
+
+    def reset(self) -> None:
+        """Forget the rollout's query history."""
+        self.history.reset()
+
+    def neighbors(self, memory: DemoMemory, queries: torch.Tensor,
+                  history: Optional[torch.Tensor], exclude_rows=None) -> Neighbors:
+        """Retrieve k candidates and keep the best after optional history re-ranking."""
+        nb = memory.search(queries, self.config.k, exclude_rows=exclude_rows,
+                           exclude_own_episode=self.config.exclude_own_episode
+                           and exclude_rows is not None)
+        keep = min(self.config.kept, nb.ids.shape[1])
+        return rerank(memory, nb, history, self.config.history_decay, keep)
+
+    def _cache(self, memory: DemoMemory, rows: DemoRows, exclude_self: bool) -> torch.Tensor:
+        """Neighbor ids of every row, computed once before training."""
+        out = []
+        for first in range(0, len(rows), CHUNK):
+            ids = torch.arange(first, min(first + CHUNK, len(rows)), device=rows.states.device)
+            history = (stack_history(rows, ids, self.config.history_len)
+                       if self.config.history_len > 1 else None)
+            exclude = ids.cpu().numpy() if exclude_self else None
+            out.append(self.neighbors(memory, rows.states[ids], history, exclude).ids)
+        return torch.cat(out)
+
+    def fit(self, data: TrainingData, train: TrainConfig, device: str = 'cpu') -> FitReport:
+        """Cache neighbors (never a sample itself), then minimise the loss over samples."""
+        self.to(device)
+        memory = data.train.to(device)
+        train_nb = self._cache(memory, memory, exclude_self=True).to(device)
+        if data.val is not None:
+            val = data.val.to(device)
+            val_nb = self._cache(memory, val, exclude_self=False).to(device)
+
+        def batch_loss(ids):
+            nb = train_nb[ids]
+            return self.network.loss(memory.states[ids], memory.states[nb], memory.actions[nb],
+                                     memory.actions[ids])
+
+        def val_loss():
+            total = 0.0
+            for first in range(0, len(val), CHUNK):
+                ids = slice(first, first + CHUNK)
+                nb = val_nb[ids]
+                loss = self.network.loss(val.states[ids], memory.states[nb], memory.actions[nb],
+                                         val.actions[ids])
+                total += loss.item() * len(nb)
+            return total / len(val)
+
+        report = fit_module(self.network, len(memory), batch_loss,
+                            val_loss if data.val is not None else None, train, device, 'darp')
+        report.notes['neighbors_per_sample'] = int(train_nb.shape[1])
+        return report
+
+    @torch.no_grad()
+    def act(self, states: torch.Tensor, memory: Optional[DemoMemory]) -> PolicyOutput:
+        """Retrieve, build one row per neighbor, aggregate."""
+        history = self.history.push(states) if self.config.history_len > 1 else None
+        nb = self.neighbors(memory, states, history)
+        ids = nb.ids.to(memory.states.device)
+        actions = self.network(states, memory.states[ids], memory.actions[ids])
+        return neighbor_output(actions, memory, nb)

@@ -1,0 +1,133 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The one training loop: seeded, AdamW, grad clipping, validation, best-checkpoint selection."""
+
+import copy
+from dataclasses import asdict, dataclass, field
+import logging
+import math
+import time
+from typing import Callable, Optional
+
+from darp_ros.core.errors import ConfigError
+import torch
+from tqdm import tqdm
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings shared by every trained policy."""
+
+    epochs: int = 50
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    # Epochs without a better validation loss before stopping; 0 trains every epoch.
+    patience: int = 15
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self):
+        checks = {'epochs': self.epochs >= 1, 'batch_size': self.batch_size >= 1,
+                  'lr': self.lr > 0, 'weight_decay': self.weight_decay >= 0,
+                  'grad_clip': self.grad_clip > 0, 'patience': self.patience >= 0}
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f'train config {name} out of range: {getattr(self, name)!r}')
+
+    def to_dict(self) -> dict:
+        """Return a JSON-able dict."""
+        return asdict(self)
+
+
+@dataclass
+class FitReport:
+    """What happened during fitting, recorded in the bundle."""
+
+    epochs_run: int = 0
+    best_epoch: int = 0
+    best_val_loss: Optional[float] = None
+    train_losses: list = field(default_factory=list)
+    val_losses: list = field(default_factory=list)
+    seconds: float = 0.0
+    notes: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-able dict."""
+        return asdict(self)
+
+
+def fit_module(module: torch.nn.Module, n_train: int,
+               batch_loss: Callable[[torch.Tensor], torch.Tensor],
+               val_loss: Optional[Callable[[], float]], config: TrainConfig, device: str,
+               desc: str = 'train',
+               on_epoch: Optional[Callable[[int], None]] = None) -> FitReport:
+    """
+    Minimise batch_loss(row_ids) over shuffled rows; keep the weights of the best epoch.
+
+    The best epoch is the one with the lowest validation loss (training loss when there is
+    no validation set); its weights are restored at the end.
+    """
+    if n_train < 1:
+        raise ConfigError('no training samples')
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(config.seed)
+    params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    report = FitReport()
+    best_state, best_loss, stale = None, math.inf, 0
+    bar = tqdm(range(config.epochs), desc=desc, disable=not config.progress, leave=False)
+    for epoch in bar:
+        if on_epoch is not None:
+            on_epoch(epoch)
+        module.train()
+        order = torch.randperm(n_train, generator=generator)
+        total, batches = 0.0, 0
+        for first in range(0, n_train, config.batch_size):
+            ids = order[first:first + config.batch_size].to(device)
+            loss = batch_loss(ids)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f'{desc}: loss became {loss.item()} at epoch {epoch}; '
+                                         'lower the learning rate')
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+        report.train_losses.append(total / batches)
+        module.eval()
+        with torch.no_grad():
+            score = val_loss() if val_loss is not None else report.train_losses[-1]
+        report.val_losses.append(float(score))
+        bar.set_postfix(train=f'{report.train_losses[-1]:.4f}', val=f'{score:.4f}')
+        report.epochs_run = epoch + 1
+        if score < best_loss:
+            best_loss, stale, report.best_epoch = score, 0, epoch + 1
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            stale += 1
+            if config.patience and stale >= config.patience:
+                logger.info('%s: early stop after epoch %d (best %d)', desc, epoch + 1,
+                            report.best_epoch)
+                break
+    module.load_state_dict(best_state)
+    module.eval()
+    report.best_val_loss = float(best_loss)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,92 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Retrieval over demonstration rows: self-exclusion, own-episode exclusion, history."""
+
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.history import QueryHistory, rerank, stack_history
+from darp_ros.core.index import IndexConfig
+from darp_ros.core.memory import DemoMemory, DemoRows
+import numpy as np
+import pytest
+import torch
+
+
+def memory(backend='faiss', episodes=4, length=10, dim=3, seed=0):
+    rng = np.random.default_rng(seed)
+    n = episodes * length
+    return DemoMemory(rng.normal(size=(n, dim)), rng.normal(size=(n, 2)),
+                      np.repeat(np.arange(episodes), length), np.tile(np.arange(length), episodes),
+                      IndexConfig(backend=backend), device='cpu')
+
+
+@pytest.mark.parametrize('backend', ['faiss', 'torch'])
+def test_a_row_is_never_its_own_neighbor(backend):
+    mem = memory(backend)
+    rows = np.arange(len(mem))
+    nb = mem.search(mem.states, 5, exclude_rows=rows)
+    assert not (nb.ids.numpy() == rows[:, None]).any()
+    # Without exclusion every row finds itself first, at distance 0.
+    plain = mem.search(mem.states, 5)
+    np.testing.assert_array_equal(plain.ids[:, 0].numpy(), rows)
+    assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
+
+
+def test_faiss_and_torch_memories_retrieve_the_same_rows():
+    a, b = memory('faiss'), memory('torch')
+    rows = np.arange(len(a))
+    np.testing.assert_array_equal(a.search(a.states, 6, exclude_rows=rows).ids.numpy(),
+                                  b.search(b.states, 6, exclude_rows=rows).ids.numpy())
+
+
+def test_own_episode_exclusion():
+    mem = memory()
+    rows = np.arange(len(mem))
+    nb = mem.search(mem.states, 8, exclude_rows=rows, exclude_own_episode=True)
+    assert not (mem.episodes[nb.ids.numpy()] == mem.episodes[rows][:, None]).any()
+    # The kept neighbors are still the nearest allowed ones, in order.
+    assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
+
+
+def test_own_episode_exclusion_needs_other_episodes():
+    mem = memory(episodes=1)
+    with pytest.raises(ConfigError, match='own episode'):
+        mem.search(mem.states, 3, exclude_rows=np.arange(len(mem)), exclude_own_episode=True)
+
+
+def test_history_steps_back_inside_the_episode_only():
+    rows = DemoRows(np.arange(6)[:, None], np.zeros((6, 1)), [0, 0, 0, 1, 1, 1],
+                    [0, 1, 2, 0, 1, 2])
+    ids = torch.tensor([2, 3, 5])
+    assert rows.previous(ids, 1).tolist() == [1, 3, 4]
+    assert rows.previous(ids, 5).tolist() == [0, 3, 3]
+    assert stack_history(rows, torch.tensor([4]), 3)[0, :, 0].tolist() == [4, 3, 3]
+
+
+def test_history_rerank_prefers_matching_pasts():
+    # Two episodes end at the same state but arrive from opposite sides.
+    states = np.array([[-2.0], [-1.0], [0.0], [2.0], [1.0], [0.0]])
+    mem = DemoMemory(states, np.zeros((6, 1)), [0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2],
+                     device='cpu')
+    history = QueryHistory(3)
+    for value in (2.1, 1.1, 0.0):            # the query comes from the positive side
+        hist = history.push(torch.tensor([[value]]))
+    nb = mem.search(torch.tensor([[0.0]]), 2)
+    best = rerank(mem, nb, hist, decay=-1.0, keep=1)
+    assert best.ids.tolist() == [[5]]
+
+
+def test_rows_must_keep_episodes_contiguous():
+    with pytest.raises(ConfigError, match='contiguous'):
+        DemoRows(np.zeros((3, 1)), np.zeros((3, 1)), [0, 1, 0], [0, 0, 1])

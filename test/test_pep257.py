@@ -1,0 +1,32 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ament's docstring check; skipped where ament_pep257 is absent."""
+
+from pathlib import Path
+
+import pytest
+
+main = pytest.importorskip('ament_pep257.main').main
+
+# Only the package's own files: a virtual environment inside the checkout is not ours.
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [str(ROOT / p) for p in ('darp_ros', 'test', 'launch', 'setup.py')]
+
+
+@pytest.mark.linter
+@pytest.mark.pep257
+def test_pep257():
+    rc = main(argv=SOURCES)
+    assert rc == 0, 'Found code style errors / warnings'
