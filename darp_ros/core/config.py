@@ -41,8 +41,10 @@ def config_from_dict(cls: Type[T], data: Mapping[str, Any]) -> T:
         default = fields[name].default
         if isinstance(default, tuple) and isinstance(value, (list, tuple)):
             value = tuple(value)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f'{cls.__name__}.{name}: expected true/false, got {value!r}')
+        elif isinstance(default, bool) != isinstance(value, bool):
+            # bool is an int subclass: without this, k=true would pass as k=1.
+            expected = 'true/false' if isinstance(default, bool) else type(default).__name__
+            raise ConfigError(f'{cls.__name__}.{name}: expected {expected}, got {value!r}')
         elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         elif default not in (None, dataclasses.MISSING) and \
