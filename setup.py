@@ -15,6 +15,7 @@
 """Install darp_ros as an ament_python package (colcon) or with pip in a virtual environment."""
 
 from glob import glob
+import os
 
 from setuptools import find_packages, setup
 
@@ -22,8 +23,18 @@ PACKAGE = 'darp_ros'
 
 
 def files(pattern):
-    """Files (not folders) matching pattern, so empty folders do not break the build."""
-    return [path for path in glob(pattern, recursive=True) if not path.endswith('/')]
+    """Return the files (not folders) matching pattern; an empty folder gives none."""
+    return [path for path in glob(pattern) if os.path.isfile(path)]
+
+
+def tree(folder):
+    """Return data_files entries installing every file under folder, sub-folders kept."""
+    entries = {}
+    for path in sorted(glob(os.path.join(folder, '**', '*'), recursive=True)):
+        if os.path.isfile(path):
+            target = os.path.join('share', PACKAGE, os.path.dirname(path))
+            entries.setdefault(target, []).append(path)
+    return sorted(entries.items())
 
 
 setup(
@@ -35,8 +46,7 @@ setup(
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', files('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', files('config/*.yaml')),
-        ('share/' + PACKAGE + '/models', files('models/*.md')),
-    ],
+    ] + tree('models'),
     install_requires=['setuptools'],
     zip_safe=True,
     maintainer='darp_ros maintainers',
