@@ -23,7 +23,7 @@ PACKAGE = 'darp_ros'
 
 
 def files(pattern):
-    """Return the files (not folders) matching pattern; an empty folder gives none."""
+    """Return the files, not folders, that match the glob pattern."""
     return [path for path in glob(pattern) if os.path.isfile(path)]
 
 

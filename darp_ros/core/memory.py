@@ -29,6 +29,8 @@ class Neighbors:
 
     ids: torch.Tensor
     distances: torch.Tensor
+    # Distance to the nearest row before any re-ranking dropped it; None when not known.
+    nearest: Optional[torch.Tensor] = None
 
 
 class DemoRows:

@@ -123,8 +123,8 @@ class PolicyRuntime:
         return actions.astype(np.float32), output, novelty
 
     def _novelty(self, states: torch.Tensor, output) -> np.ndarray:
-        if output.distances is not None and self.model.policy.uses_memory:
-            return output.distances.min(axis=1)
+        if output.novelty is not None:
+            return output.novelty
         return self.model.memory.search(states, 1).distances[:, 0].cpu().numpy()
 
     def describe(self) -> dict:

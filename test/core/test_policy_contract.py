@@ -19,6 +19,7 @@ from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.policies import policy_names
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.training import TrainConfig
+from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import read_demos
 import numpy as np
 import pytest
@@ -96,3 +97,22 @@ def test_runtime_reports_neighbors_from_demonstrations(small_episodes):
     assert (result.neighbors[0].episode, result.neighbors[0].step) == (2, 7)
     assert result.neighbors[0].episode_name == 'demo_2'
     assert result.novelty == pytest.approx(0.0, abs=1e-5)
+
+
+def test_novelty_is_the_nearest_demonstration_even_after_history_rerank():
+    # Two episodes end near 0 from opposite sides; the query arrives from the positive side,
+    # so re-ranking keeps episode 1's row (0.1) and drops the nearer row of episode 0 (0.0).
+    episodes = [Episode(f'demo_{i}', {'pos': np.array(p, np.float32)[:, None]},
+                        np.zeros((3, 1), np.float32))
+                for i, p in enumerate([[-2.0, -1.0, 0.0], [2.0, 1.0, 0.1]])]
+    options = TrainOptions('darp', ('pos',), {'k': 2, 'history_len': 3,
+                                              'history_keep_ratio': 0.5},
+                           TrainConfig(epochs=1, progress=False), val_fraction=0.0,
+                           device='cpu')
+    runtime = PolicyRuntime(train_model(episodes, options))
+    for value in (2.0, 1.0):
+        runtime.step({'pos': np.array([value], np.float32)})
+    result = runtime.step({'pos': np.array([0.03], np.float32)})
+    assert [(n.episode, n.step) for n in result.neighbors] == [(1, 2)]
+    std = runtime.model.state_normalizer.std[0]
+    assert result.novelty == pytest.approx(0.03 / std, rel=1e-4)

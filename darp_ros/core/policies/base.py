@@ -44,13 +44,21 @@ class PolicyOutput:
     episodes: Optional[np.ndarray] = None    # (B, m) episode index of each neighbor used
     steps: Optional[np.ndarray] = None       # (B, m) step inside that episode
     distances: Optional[np.ndarray] = None   # (B, m) Euclidean distance in z-scored space
+    # (B,) distance to the nearest demonstration row, when the policy retrieved it anyway.
+    novelty: Optional[np.ndarray] = None
 
 
-def neighbor_output(actions: torch.Tensor, memory: DemoRows, nb: Neighbors) -> PolicyOutput:
-    """Build a PolicyOutput whose neighbor record comes from memory rows."""
+def neighbor_output(actions: torch.Tensor, memory: DemoRows, nb: Neighbors,
+                    nearest: Optional[torch.Tensor] = None) -> PolicyOutput:
+    """
+    Build a PolicyOutput whose neighbor record comes from memory rows.
+
+    nearest is the distance to the nearest row; by default the first (closest) neighbor's.
+    """
     ids = nb.ids.cpu().numpy()
-    return PolicyOutput(actions, memory.episodes[ids], memory.steps[ids],
-                        nb.distances.detach().cpu().numpy())
+    distances = nb.distances.detach().cpu().numpy()
+    novelty = distances[:, 0] if nearest is None else nearest.detach().cpu().numpy()
+    return PolicyOutput(actions, memory.episodes[ids], memory.steps[ids], distances, novelty)
 
 
 class Policy(abc.ABC):
