@@ -57,12 +57,15 @@ def rerank(memory: DemoRows, nb: Neighbors, history: Optional[torch.Tensor], dec
 
     Score of candidate j: sum over i = 1..L (1 = newest) of i**decay * ||s_j(t-i+1) - q(t-i+1)||.
     """
+    # Re-ranking may drop the nearest row; remember its distance (novelty needs it).
+    nearest = nb.distances[:, 0]
     if history is None or history.shape[1] <= 1:
-        return Neighbors(nb.ids[:, :keep], nb.distances[:, :keep])
+        return Neighbors(nb.ids[:, :keep], nb.distances[:, :keep], nearest)
     scores = torch.zeros_like(nb.distances, dtype=torch.float32)
     for lag in range(history.shape[1]):
         past = memory.states[memory.previous(nb.ids, lag)]
         scores += (lag + 1) ** decay * torch.linalg.vector_norm(
             past - history[:, lag, None, :], dim=-1)
     order = torch.topk(scores, keep, dim=1, largest=False).indices
-    return Neighbors(torch.gather(nb.ids, 1, order), torch.gather(nb.distances, 1, order))
+    return Neighbors(torch.gather(nb.ids, 1, order), torch.gather(nb.distances, 1, order),
+                     nearest)

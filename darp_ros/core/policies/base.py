@@ -48,16 +48,12 @@ class PolicyOutput:
     novelty: Optional[np.ndarray] = None
 
 
-def neighbor_output(actions: torch.Tensor, memory: DemoRows, nb: Neighbors,
-                    nearest: Optional[torch.Tensor] = None) -> PolicyOutput:
-    """
-    Build a PolicyOutput whose neighbor record comes from memory rows.
-
-    nearest is the distance to the nearest row; by default the first (closest) neighbor's.
-    """
+def neighbor_output(actions: torch.Tensor, memory: DemoRows, nb: Neighbors) -> PolicyOutput:
+    """Build a PolicyOutput whose neighbor record comes from memory rows."""
     ids = nb.ids.cpu().numpy()
     distances = nb.distances.detach().cpu().numpy()
-    novelty = distances[:, 0] if nearest is None else nearest.detach().cpu().numpy()
+    nearest = nb.distances[:, 0] if nb.nearest is None else nb.nearest
+    novelty = nearest.detach().cpu().numpy()
     return PolicyOutput(actions, memory.episodes[ids], memory.steps[ids], distances, novelty)
 
 

@@ -132,9 +132,7 @@ class DARPPolicy(Policy):
                            exclude_own_episode=self.config.exclude_own_episode
                            and exclude_rows is not None)
         keep = min(self.config.kept, nb.ids.shape[1])
-        kept = rerank(memory, nb, history, self.config.history_decay, keep)
-        kept.nearest = nb.distances[:, 0]
-        return kept
+        return rerank(memory, nb, history, self.config.history_decay, keep)
 
     def _cache(self, memory: DemoMemory, rows: DemoRows, exclude_self: bool) -> torch.Tensor:
         """Neighbor ids of every row, computed once before training."""
@@ -183,4 +181,4 @@ class DARPPolicy(Policy):
         nb = self.neighbors(memory, states, history)
         ids = nb.ids.to(memory.states.device)
         actions = self.network(states, memory.states[ids], memory.actions[ids])
-        return neighbor_output(actions, memory, nb, nearest=nb.nearest)
+        return neighbor_output(actions, memory, nb)
