@@ -67,8 +67,6 @@ class Policy(abc.ABC):
 
     name: ClassVar[str] = ''
     config_class: ClassVar[type] = type(None)
-    # Whether act() needs the demonstration memory (retrieval) at run time.
-    uses_memory: ClassVar[bool] = True
 
     def __init__(self, config, state_dim: int, action_dim: int):
         if not isinstance(config, self.config_class):

@@ -37,7 +37,6 @@ class BCPolicy(Policy):
 
     name = 'bc'
     config_class = BCConfig
-    uses_memory = False
 
     def __init__(self, config: BCConfig, state_dim: int, action_dim: int):
         super().__init__(config, state_dim, action_dim)

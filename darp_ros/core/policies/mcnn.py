@@ -96,7 +96,6 @@ class MCNNPolicy(Policy):
 
     name = 'mcnn'
     config_class = MCNNConfig
-    uses_memory = False
 
     def __init__(self, config: MCNNConfig, state_dim: int, action_dim: int):
         super().__init__(config, state_dim, action_dim)
