@@ -1,0 +1,27 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Simulation: robosuite environments, scripted experts and closed-loop rollouts."""
+
+import logging
+
+
+def _drop_robosuite_advice(record: logging.LogRecord) -> bool:
+    # robosuite logs setup advice (private macro file, optional robot models, IK) at
+    # import and a notice per controller part at every reset; errors still pass.
+    return record.levelno >= logging.ERROR
+
+
+# Installed before any robosuite import: its logger is configured while importing.
+logging.getLogger('robosuite_logs').addFilter(_drop_robosuite_advice)
