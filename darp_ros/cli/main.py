@@ -25,10 +25,10 @@ import sys
 from typing import Optional, Sequence
 
 from darp_ros import __version__
-from darp_ros.cli import collect, eval as evaluate, info, train
+from darp_ros.cli import benchmark, collect, eval as evaluate, info, train
 from darp_ros.core.errors import DarpError
 
-COMMANDS = (collect, train, evaluate, info)
+COMMANDS = (collect, train, evaluate, benchmark, info)
 LOG_FORMAT = '%(levelname)s %(name)s: %(message)s'
 
 

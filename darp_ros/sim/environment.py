@@ -121,8 +121,6 @@ def widen_placement(env, scale: float) -> None:
             low, high = getattr(sampler, name)
             centre, half = (low + high) / 2, (high - low) / 2
             setattr(sampler, name, [centre - scale * half, centre + scale * half])
-        # Samplers that insist on staying inside a bin would silently undo the widening.
-        sampler.ensure_object_boundary_in_range = False
 
 
 def reseed(env, seed: Optional[int]) -> None:

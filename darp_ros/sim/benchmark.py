@@ -1,0 +1,150 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The DARP-vs-baselines benchmark: demonstrations, training, closed-loop evaluation.
+
+Every stage writes its output under one run directory and is skipped when that output
+exists, so a long benchmark resumes where it stopped. No hyper-parameter is chosen on the
+reporting seeds: policies use their documented defaults, the training length follows a
+fixed rule, and the epoch kept is the one with the best validation loss on held-out
+demonstrations.
+"""
+
+from dataclasses import dataclass
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Sequence, Tuple
+
+from darp_ros.core.bundle import save_bundle
+from darp_ros.core.pipeline import train_model, TrainOptions
+from darp_ros.core.training import TrainConfig
+from darp_ros.data.hdf5 import read_demos, write_demos
+from darp_ros.sim.collect import collect_demos
+from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
+from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
+
+log = logging.getLogger(__name__)
+POLICIES = ('bc', 'vinn', 'nn1', 'mcnn', 'darp')
+GRADIENT_STEPS = 4000   # training length rule: about this many batches, >= MIN_EPOCHS
+MIN_EPOCHS = 50
+BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class BenchmarkPlan:
+    """What to run; see `darp benchmark --help` for each field."""
+
+    out: Path
+    tasks: Tuple[str, ...] = ('Lift', 'Stack', 'PickPlaceCan')
+    demos: Tuple[int, ...] = (10, 50)
+    policies: Tuple[str, ...] = POLICIES
+    episodes: int = 100
+    seed: int = 100_000             # reporting seeds: seed .. seed + episodes - 1
+    demo_seed: int = 0              # demonstrations come from seeds demo_seed, demo_seed+1, ...
+    noise: float = 0.05
+    shift_placement: float = 1.5    # the distribution-shift rows widen placement this much
+    workers: int = 2
+
+
+def training_epochs(samples: int, batch_size: int = BATCH_SIZE) -> int:
+    """Return epochs giving about GRADIENT_STEPS batches: small datasets get more epochs."""
+    return max(MIN_EPOCHS, math.ceil(GRADIENT_STEPS / max(1, math.ceil(samples / batch_size))))
+
+
+def dataset_path(plan: BenchmarkPlan, task: str) -> Path:
+    """Return where the task's demonstrations are kept."""
+    return plan.out / task / 'demos.hdf5'
+
+
+def run_dir(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Path:
+    """Return the directory of one (task, demos, policy) cell."""
+    return plan.out / task / f'n{demos}' / policy
+
+
+def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
+    """Collect max(plan.demos) expert demonstrations for task unless they exist."""
+    path = dataset_path(plan, task)
+    if not path.exists():
+        result = collect_demos(task, max(plan.demos), plan.demo_seed, plan.noise,
+                               workers=plan.workers, progress=True)
+        write_demos(path, result.episodes, result.env_args)
+        record = {'attempts': result.attempts, 'successes': result.successes,
+                  'expert_success_rate': result.success_rate, 'noise': plan.noise,
+                  'seeds': [plan.demo_seed, plan.demo_seed + result.attempts - 1]}
+        (path.parent / 'expert.json').write_text(json.dumps(record, indent=2) + '\n')
+    return path
+
+
+def ensure_model(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Path:
+    """Train policy on the first `demos` demonstrations unless its bundle exists."""
+    bundle = run_dir(plan, task, demos, policy) / 'bundle'
+    if bundle.exists():
+        return bundle
+    dataset = read_demos(dataset_path(plan, task), DEFAULT_OBS_KEYS)
+    episodes = dataset.episodes[:demos]
+    samples = sum(len(ep) for ep in episodes)
+    epochs = training_epochs(samples)
+    options = TrainOptions(
+        policy=policy, obs_keys=DEFAULT_OBS_KEYS,
+        train=TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, patience=max(15, epochs // 4),
+                          seed=0, progress=False),
+        val_fraction=0.2, device='cpu')
+    log.info('training %s on %d %s demos (%d samples, %d epochs max)', policy, demos, task,
+             samples, epochs)
+    save_bundle(train_model(episodes, options, dataset.env_args), bundle)
+    return bundle
+
+
+def ensure_eval(plan: BenchmarkPlan, bundle: Path, name: str,
+                placement_scale: float = 1.0) -> dict:
+    """Evaluate bundle on the reporting seeds unless name.json exists; return the figures."""
+    path = bundle.parent / f'{name}.json'
+    if path.exists():
+        return json.loads(path.read_text())
+    report = evaluate_bundle(str(bundle), EvalOptions(
+        episodes=plan.episodes, seed=plan.seed, workers=plan.workers,
+        placement_scale=placement_scale, progress=True))
+    figures = report.to_dict()
+    figures.pop('per_episode')
+    figures['successful_seeds'] = [r.seed for r in report.results if r.success]
+    path.write_text(json.dumps(figures, indent=2) + '\n')
+    log.info('%s', report.text())
+    return figures
+
+
+def run_benchmark(plan: BenchmarkPlan) -> None:
+    """Run every missing stage of the plan."""
+    for task in plan.tasks:
+        ensure_demos(plan, task)
+        for demos in plan.demos:
+            for policy in plan.policies:
+                bundle = ensure_model(plan, task, demos, policy)
+                ensure_eval(plan, bundle, 'eval')
+                if demos == max(plan.demos) and plan.shift_placement != 1:
+                    ensure_eval(plan, bundle, 'eval_shift', plan.shift_placement)
+
+
+def collect_results(out: Path, tasks: Sequence[str]) -> list:
+    """Return one row per finished evaluation under out."""
+    rows = []
+    for task in tasks:
+        for path in sorted((out / task).glob('n*/*/eval*.json')):
+            figures = json.loads(path.read_text())
+            rows.append({'task': task, 'demos': int(path.parent.parent.name[1:]),
+                         'policy': path.parent.name, **figures,
+                         'shifted': path.stem == 'eval_shift'})
+    return rows
