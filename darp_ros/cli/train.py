@@ -98,6 +98,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                          help='use a randomly initialised image encoder (for testing)')
     images.add_argument('--image-size', type=int, default=TrainOptions.image_size, metavar='PX',
                         help='encoder input size in pixels (default %(default)s)')
+    parser.add_argument('--keep', choices=('best', 'last'), default='best',
+                        help="weights to keep: 'best' validation epoch (early stopping) or "
+                             "'last' epoch (default %(default)s)")
     parser.add_argument('--overwrite', action='store_true',
                         help='replace --out when it exists')
     parser.set_defaults(run=run)
@@ -126,7 +129,7 @@ def run(args) -> int:
     options = TrainOptions(
         policy=args.policy, obs_keys=args.obs_keys, policy_config=policy_config(args),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          seed=args.seed, progress=not args.no_progress),
+                          seed=args.seed, keep=args.keep, progress=not args.no_progress),
         index=IndexConfig(kind=args.index), val_fraction=args.val_fraction, device=args.device,
         encoder_weights=args.encoder_weights, random_encoder=args.random_encoder,
         image_size=args.image_size)

@@ -39,13 +39,18 @@ class TrainConfig:
     grad_clip: float = 1.0
     # Epochs without a better validation loss before stopping; 0 trains every epoch.
     patience: int = 15
+    # Which weights to keep: 'best' (lowest validation loss, early stopping) or 'last'
+    # (every epoch runs). Action MSE on held-out demonstrations can bottom out long before
+    # closed-loop behaviour does, so 'last' with a fixed length is the other honest choice.
+    keep: str = 'best'
     seed: int = 0
     progress: bool = True
 
     def __post_init__(self):
         checks = {'epochs': self.epochs >= 1, 'batch_size': self.batch_size >= 1,
                   'lr': self.lr > 0, 'weight_decay': self.weight_decay >= 0,
-                  'grad_clip': self.grad_clip > 0, 'patience': self.patience >= 0}
+                  'grad_clip': self.grad_clip > 0, 'patience': self.patience >= 0,
+                  'keep': self.keep in ('best', 'last')}
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(f'train config {name} out of range: {getattr(self, name)!r}')
@@ -81,7 +86,7 @@ def fit_module(module: torch.nn.Module, n_train: int,
     Minimise batch_loss(row_ids) over shuffled rows; keep the weights of the best epoch.
 
     The best epoch is the one with the lowest validation loss (training loss when there is
-    no validation set); its weights are restored at the end.
+    no validation set); its weights are restored at the end unless config.keep is 'last'.
     """
     if n_train < 1:
         raise ConfigError('no training samples')
@@ -122,12 +127,14 @@ def fit_module(module: torch.nn.Module, n_train: int,
             best_state = copy.deepcopy(module.state_dict())
         else:
             stale += 1
-            if config.patience and stale >= config.patience:
+            if config.keep == 'best' and config.patience and stale >= config.patience:
                 logger.info('%s: early stop after epoch %d (best %d)', desc, epoch + 1,
                             report.best_epoch)
                 break
-    module.load_state_dict(best_state)
+    if config.keep == 'best':
+        module.load_state_dict(best_state)
     module.eval()
     report.best_val_loss = float(best_loss)
+    report.notes['kept_weights'] = config.keep
     report.seconds = time.perf_counter() - start
     return report

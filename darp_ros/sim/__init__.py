@@ -15,6 +15,7 @@
 """Simulation: robosuite environments, scripted experts and closed-loop rollouts."""
 
 import logging
+import os
 
 
 def _drop_robosuite_advice(record: logging.LogRecord) -> bool:
@@ -25,3 +26,18 @@ def _drop_robosuite_advice(record: logging.LogRecord) -> bool:
 
 # Installed before any robosuite import: its logger is configured while importing.
 logging.getLogger('robosuite_logs').addFilter(_drop_robosuite_advice)
+
+
+def _default_renderer() -> str:
+    # MuJoCo picks its OpenGL backend once, at import: EGL on an NVIDIA machine,
+    # OSMesa (software, slow but always there) otherwise. A user's choice wins.
+    return 'egl' if os.path.exists('/dev/nvidia0') else 'osmesa'
+
+
+os.environ.setdefault('MUJOCO_GL', _default_renderer())
+os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
+
+# torch pulls in triton, which bundles LLVM; MuJoCo's OSMesa renderer bundles another.
+# Whichever loads second segfaults if it is triton, so torch (through the runtime the
+# policies use) is loaded before anything here can load MuJoCo.
+import darp_ros.core.runtime  # noqa: E402,F401,I100,I202
