@@ -39,8 +39,8 @@ def results_tables(rows: Sequence[dict], policies: Sequence[str]) -> str:
         table[(row['task'], row['demos'], row['shifted'])][row['policy']] = row
     header = '| task | demos | initial states | ' + ' | '.join(policies) + ' |'
     lines = [header, '|' + '---|' * (3 + len(policies))]
-    for (task, demos, shifted), by_policy in sorted(table.items(),
-                                                  key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
+    order = sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))
+    for (task, demos, shifted), by_policy in order:
         any_row = next(iter(by_policy.values()))
         condition = (f"placement x{any_row['shift']['placement_scale']:g}" if shifted
                      else 'nominal')

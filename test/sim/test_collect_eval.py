@@ -20,10 +20,9 @@ from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
 from darp_ros.data.hdf5 import read_demos, write_demos
 from darp_ros.data.synthetic import make_episodes
-from darp_ros.sim.environment import build_env
+from darp_ros.sim.environment import build_env, make_env_args
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
 from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
-from darp_ros.sim.environment import make_env_args
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 import numpy as np
 import pytest
@@ -89,7 +88,7 @@ def test_eval_reports_figures_and_is_repeatable(lift_model, tmp_path):
 
 
 def test_eval_across_worker_processes_matches_in_process(lift_model):
-    options = dict(episodes=2, seed=900, horizon=12)
+    options = {'episodes': 2, 'seed': 900, 'horizon': 12}
     alone = evaluate_bundle(str(lift_model), EvalOptions(**options, workers=1))
     pooled = evaluate_bundle(str(lift_model), EvalOptions(**options, workers=2))
     assert [r.summary() for r in alone.results] == [r.summary() for r in pooled.results]
