@@ -1,0 +1,69 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Encoder pretraining on demonstration images: it learns, saves safely, and trains policies."""
+
+import json
+
+from darp_ros.cli.main import main
+from darp_ros.core.encoder_pretraining import pretrain_encoder, PretrainConfig
+from darp_ros.core.encoders import ImageEncoder
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.image_preprocessing import ImagePreprocessing
+from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.synthetic import ENV_ARGS, make_episodes
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope='module')
+def image_demos(tmp_path_factory):
+    path = tmp_path_factory.mktemp('pretrain') / 'images.hdf5'
+    write_demos(path, make_episodes(6, 16, seed=0, image_size=32), ENV_ARGS)
+    return path
+
+
+def test_pretraining_lowers_the_loss_and_changes_the_features(image_demos):
+    episodes = make_episodes(6, 16, seed=0, image_size=32)
+    state, report = pretrain_encoder(episodes, ['camera'], [],
+                                     PretrainConfig(epochs=4, batch_size=32, lr=1e-3,
+                                                    image_size=32, progress=False))
+    assert report['train_losses'][-1] < report['train_losses'][0]
+    images = episodes[0].obs['camera']
+    tuned = ImageEncoder.from_state_dict(state, ImagePreprocessing(size=32),
+                                         ImageEncoder.random(0).weights)
+    assert not np.allclose(tuned.encode(images), ImageEncoder.random(0, ImagePreprocessing(
+        size=32)).encode(images))
+
+
+def test_cli_writes_weights_that_darp_train_freezes_and_records(image_demos, tmp_path):
+    weights = tmp_path / 'encoder.safetensors'
+    assert main(['pretrain-encoder', '--dataset', str(image_demos), '--image-keys', 'camera',
+                 '--low-dim-keys', 'pos', '--out', str(weights), '--epochs', '1',
+                 '--image-size', '32', '--device', 'cpu', '--no-progress']) == 0
+    model = tmp_path / 'model'
+    assert main(['train', '--policy', 'bc', '--dataset', str(image_demos), '--obs-keys',
+                 'pos,camera', '--encoder-weights', str(weights), '--image-size', '32',
+                 '--epochs', '1', '--out', str(model), '--no-progress']) == 0
+    encoder = json.loads((model / 'bundle.json').read_text())['encoder']
+    assert encoder['weights']['path'] == str(weights)
+    assert len(encoder['weights']['sha256']) == 64
+
+
+def test_pretraining_names_missing_and_non_image_keys():
+    episodes = make_episodes(2, 8, seed=0, image_size=16)
+    with pytest.raises(ConfigError, match=r"\['wrist'\] are not in the demonstrations"):
+        pretrain_encoder(episodes, ['wrist'], [])
+    with pytest.raises(ConfigError, match="'pos' is not a"):
+        pretrain_encoder(episodes, ['pos'], [])
