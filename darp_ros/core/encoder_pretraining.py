@@ -16,9 +16,9 @@
 A meaningful frozen image encoder without downloads, learned from the demonstrations.
 
 ResNet-18 is pretrained on the demonstration images with a behavior-cloning objective,
-then frozen. The trunk learns whatever in the images predicts the expert's actions (gripper, object,
-their offset); policies then retrieve and act on its 512-d features exactly as they would
-on ImageNet or R3M features. The weights are written as a torchvision-layout
+then frozen. The trunk learns whatever in the images predicts the expert's actions
+(gripper, object, their offset); policies then retrieve and act on its 512-d features
+exactly as they would on ImageNet or R3M features. The weights are written as a torchvision-layout
 safetensors file, so `darp train --encoder-weights` loads them and the bundle records
 their path and sha256.
 """
