@@ -130,13 +130,19 @@ def ensure_eval(plan: BenchmarkPlan, bundle: Path, name: str,
 def run_benchmark(plan: BenchmarkPlan) -> None:
     """Run every missing stage of the plan."""
     for task in plan.tasks:
-        ensure_demos(plan, task)
         for demos in plan.demos:
             for policy in plan.policies:
-                bundle = ensure_model(plan, task, demos, policy)
-                ensure_eval(plan, bundle, 'eval')
+                cell = run_dir(plan, task, demos, policy)
+                evaluations = [('eval', 1.0)]
                 if demos == max(plan.demos) and plan.shift_placement != 1:
-                    ensure_eval(plan, bundle, 'eval_shift', plan.shift_placement)
+                    evaluations.append(('eval_shift', plan.shift_placement))
+                # Finished cells (e.g. results kept without their bundles) cost nothing.
+                if all((cell / f'{name}.json').exists() for name, _ in evaluations):
+                    continue
+                ensure_demos(plan, task)
+                bundle = ensure_model(plan, task, demos, policy)
+                for name, scale in evaluations:
+                    ensure_eval(plan, bundle, name, scale)
 
 
 def collect_results(out: Path, tasks: Sequence[str]) -> list:

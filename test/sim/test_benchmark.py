@@ -1,0 +1,45 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""darp benchmark end to end on a tiny plan: cells, resume, and the generated results section."""
+
+import json
+
+from darp_ros.cli.main import main
+
+
+def test_tiny_benchmark_writes_results_and_resumes(tmp_path, capsys):
+    out, results = tmp_path / 'runs', tmp_path / 'RESULTS.md'
+    results.write_text('# Results\n\nHand-written analysis stays.\n')
+    args = ['benchmark', '--out', str(out), '--tasks', 'Lift', '--demos', '2',
+            '--policies', 'nn1', '--episodes', '2', '--workers', '1', '--results', str(results)]
+    assert main(args) == 0
+    cell = out / 'Lift' / 'n2' / 'nn1'
+    nominal = json.loads((cell / 'eval.json').read_text())
+    shifted = json.loads((cell / 'eval_shift.json').read_text())
+    assert nominal['episodes'] == 2 and nominal['seeds'] == [100000, 100001]
+    assert shifted['shift']['placement_scale'] == 1.5
+    assert json.loads((out / 'Lift' / 'expert.json').read_text())['successes'] >= 2
+    text = results.read_text()
+    assert 'Hand-written analysis stays.' in text
+    assert '| Lift | 2 | nominal |' in text and '| Lift | 2 | placement x1.5 |' in text
+    assert (tmp_path / 'results' / 'success_vs_demos.png').stat().st_size > 1000
+    # A re-run with the bundle gone finds every evaluation done and trains nothing.
+    for path in sorted((cell / 'bundle').rglob('*'), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    (cell / 'bundle').rmdir()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert not (cell / 'bundle').exists()
+    assert (cell / 'eval.json').read_text() == json.dumps(nominal, indent=2) + '\n'
