@@ -87,6 +87,9 @@ def plot_success(rows: Sequence[dict], policies: Sequence[str], path: Path) -> P
             errors = [[r - lo for r, lo in zip(rate, low)], [hi - r for r, hi in zip(rate, high)]]
             ax.errorbar(demos, rate, yerr=errors, marker='o', capsize=3, label=policy)
         ax.set_xscale('log')
+        counts = sorted({r['demos'] for r in nominal if r['task'] == task})
+        ax.set_xticks(counts, [str(c) for c in counts])
+        ax.minorticks_off()
         ax.set_title(task)
         ax.set_xlabel('demonstrations')
         ax.set_ylim(-0.02, 1.02)
