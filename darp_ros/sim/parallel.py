@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 import logging
 import multiprocessing
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from darp_ros.sim.agents import ExpertAgent, PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names
@@ -108,8 +108,13 @@ def _run_in_process(seed: int) -> EpisodeResult:
 
 
 def run_rollouts(job: RolloutJob, seeds: Sequence[int], workers: int = 1,
-                 progress: bool = False, description: str = 'episodes') -> RolloutBatch:
-    """Run one episode per seed with workers processes (1: in this process)."""
+                 progress: bool = False, description: str = 'episodes',
+                 on_result: Optional[Callable[[EpisodeResult], None]] = None) -> RolloutBatch:
+    """
+    Run one episode per seed with workers processes (1: in this process).
+
+    on_result is called with each result as it arrives (in completion order).
+    """
     seeds = list(seeds)
     batch = RolloutBatch()
     bar = _progress_bar(len(seeds), progress, description)
@@ -117,7 +122,7 @@ def run_rollouts(job: RolloutJob, seeds: Sequence[int], workers: int = 1,
         worker = Worker(job)
         for seed in seeds:
             batch.results.append(worker.run(seed))
-            _tick(bar, batch)
+            _tick(bar, batch, on_result)
     else:
         context = multiprocessing.get_context('spawn')
         with ProcessPoolExecutor(min(workers, len(seeds)), mp_context=context,
@@ -128,7 +133,8 @@ def run_rollouts(job: RolloutJob, seeds: Sequence[int], workers: int = 1,
                     batch.results.append(future.result())
                 except BrokenProcessPool:
                     batch.lost.append(futures[future])
-                _tick(bar, batch)
+                    continue
+                _tick(bar, batch, on_result)
     if bar is not None:
         bar.close()
     if batch.lost:
@@ -146,7 +152,9 @@ def _progress_bar(total: int, enabled: bool, description: str):
     return tqdm(total=total, desc=description, unit='ep', dynamic_ncols=True)
 
 
-def _tick(bar, batch: RolloutBatch) -> None:
+def _tick(bar, batch: RolloutBatch, on_result) -> None:
+    if on_result is not None:
+        on_result(batch.results[-1])
     if bar is not None:
         done = sum(r.success for r in batch.results)
         bar.set_postfix(success=f'{done}/{len(batch.results)}')

@@ -15,6 +15,9 @@
 """darp collect -> darp train -> darp eval with the real simulator, and their bad inputs."""
 
 import json
+import multiprocessing
+import os
+import signal
 
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
@@ -132,3 +135,20 @@ def test_collect_refuses_to_overwrite_and_names_unknown_tasks(tmp_path, capsys):
     assert taken.read_bytes() == b'keep me'
     assert main(['collect', '--task', 'Juggle', '--episodes', '1', '--out', 'x.hdf5']) == 2
     assert "invalid choice: 'Juggle'" in capsys.readouterr().err
+
+
+def test_a_killed_worker_loses_only_its_unfinished_episodes():
+    job = RolloutJob(make_env_args('Lift'), AgentSpec('expert', task='Lift'), 120)
+    seeds = list(range(12))
+    killed = []
+
+    def kill_one_worker(result):
+        if not killed:
+            victim = multiprocessing.active_children()[0]
+            os.kill(victim.pid, signal.SIGKILL)
+            killed.append(victim.pid)
+
+    batch = run_rollouts(job, seeds, workers=2, on_result=kill_one_worker)
+    assert killed and batch.lost, 'the pool should have noticed the dead worker'
+    assert sorted([r.seed for r in batch.results] + batch.lost) == seeds
+    assert all(r.success for r in batch.results) and len(batch.results) >= 1
