@@ -45,7 +45,7 @@ class Phase:
 
 
 class PhaseExpert:
-    """Run phases in order; the episode is lost if one times out."""
+    """Run phases in order; the expert gives up when a phase times out or loses its guard."""
 
     def __init__(self, phases: List[Phase], start_rot: np.ndarray, speed: float,
                  noise: float, rng: np.random.Generator):
