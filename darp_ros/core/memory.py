@@ -107,11 +107,12 @@ class DemoMemory(DemoRows):
         return cls(rows.states, rows.actions, rows.episodes, rows.steps, index_config, device)
 
     def search(self, queries: torch.Tensor, k: int, exclude_rows: Optional[np.ndarray] = None,
-               exclude_own_episode: bool = False) -> Neighbors:
+               exclude_own_episode: bool = False, exclude_window: int = 0) -> Neighbors:
         """
         Find the k nearest rows of each query; optionally never a query's own row or episode.
 
-        exclude_rows gives, per query, the memory row it came from (-1 for outside queries).
+        exclude_rows gives, per query, the memory row it came from (-1 for outside queries);
+        exclude_window > 0 also bans the rows of the same episode within that many steps.
         Exclusion over-fetches and filters, so neighbors stay exact for any index kind.
         """
         k = min(int(k), len(self) - 1 if exclude_rows is not None else len(self))
@@ -121,16 +122,21 @@ class DemoMemory(DemoRows):
             result = self.index.search(queries, k)
             return self._neighbors(result.ids, result.distances, queries.device)
         exclude_rows = np.asarray(exclude_rows, dtype=np.int64)
-        extra = 1
+        extra = 1 + 2 * max(0, int(exclude_window))
         if exclude_own_episode:
             extra += int(np.bincount(self.episodes).max())
         fetch = min(k + extra, len(self))
         result = self.index.search(queries, fetch)
         ids, dist = result.ids, result.distances
         banned = ids == exclude_rows[:, None]
+        own = np.where(exclude_rows >= 0, self.episodes[np.maximum(exclude_rows, 0)], -1)
+        same_episode = self.episodes[np.maximum(ids, 0)] == own[:, None]
         if exclude_own_episode:
-            own = np.where(exclude_rows >= 0, self.episodes[np.maximum(exclude_rows, 0)], -1)
-            banned |= self.episodes[np.maximum(ids, 0)] == own[:, None]
+            banned |= same_episode
+        if exclude_window > 0:
+            own_step = self.steps[np.maximum(exclude_rows, 0)]
+            near = np.abs(self.steps[np.maximum(ids, 0)] - own_step[:, None]) <= exclude_window
+            banned |= same_episode & near
         banned |= ids < 0
         # Stable sort keeps ascending distance order among the allowed columns.
         order = np.argsort(banned, axis=1, kind='stable')[:, :k]

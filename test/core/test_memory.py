@@ -59,6 +59,23 @@ def test_own_episode_exclusion():
     assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
 
 
+def test_window_exclusion_bans_nearby_steps_of_the_own_episode_only():
+    mem = memory(episodes=3, length=20)
+    rows = np.arange(len(mem))
+    nb = mem.search(mem.states, 10, exclude_rows=rows, exclude_window=3).ids.numpy()
+    same = mem.episodes[nb] == mem.episodes[rows][:, None]
+    near = np.abs(mem.steps[nb] - mem.steps[rows][:, None]) <= 3
+    assert not (same & near).any()
+    assert (same & ~near).any()     # farther steps of the own episode stay allowed
+    # The result is exactly the nearest allowed rows, as brute force finds them.
+    distances = torch.cdist(mem.states, mem.states).numpy()
+    for row in (0, 25, 59):
+        allowed = [j for j in np.argsort(distances[row], kind='stable')
+                   if not (mem.episodes[j] == mem.episodes[row]
+                           and abs(mem.steps[j] - mem.steps[row]) <= 3)]
+        assert set(nb[row]) == set(allowed[:10])
+
+
 def test_own_episode_exclusion_needs_other_episodes():
     mem = memory(episodes=1)
     with pytest.raises(ConfigError, match='own episode'):

@@ -48,10 +48,15 @@ class DARPConfig:
     history_decay: float = -1.0         # weight of lag i is i ** decay (i = 1 newest)
     history_keep_ratio: float = 1.0     # keep round(ratio * k) re-ranked candidates
     exclude_own_episode: bool = False   # training neighbors never from the sample's episode
+    # Training neighbors never within this many steps of the sample in its own episode:
+    # adjacent frames are far closer than anything a test-time query finds.
+    exclude_window: int = 0
 
     def __post_init__(self):
         if self.k < 1:
             raise ConfigError(f'darp k must be >= 1, got {self.k}')
+        if self.exclude_window < 0:
+            raise ConfigError(f'darp exclude_window must be >= 0, got {self.exclude_window}')
         if self.aggregator not in ('mean', 'set'):
             raise ConfigError(f"darp aggregator must be 'mean' or 'set', got {self.aggregator!r}")
         if self.head not in ('mse', 'gmm'):
@@ -128,9 +133,10 @@ class DARPPolicy(Policy):
     def neighbors(self, memory: DemoMemory, queries: torch.Tensor,
                   history: Optional[torch.Tensor], exclude_rows=None) -> Neighbors:
         """Retrieve k candidates and keep the best after optional history re-ranking."""
+        training = exclude_rows is not None     # exclusions apply to training samples only
         nb = memory.search(queries, self.config.k, exclude_rows=exclude_rows,
-                           exclude_own_episode=self.config.exclude_own_episode
-                           and exclude_rows is not None)
+                           exclude_own_episode=self.config.exclude_own_episode and training,
+                           exclude_window=self.config.exclude_window if training else 0)
         keep = min(self.config.kept, nb.ids.shape[1])
         return rerank(memory, nb, history, self.config.history_decay, keep)
 
