@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Sequence, Tuple
 
 from darp_ros.core.bundle import save_bundle
+from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.training import TrainConfig
 from darp_ros.data.hdf5 import read_demos, write_demos
@@ -61,6 +62,26 @@ class BenchmarkPlan:
     workers: int = 2
 
 
+def policy_variant(label: str) -> Tuple[str, dict]:
+    """
+    Split a column label 'POLICY[+NAME=VALUE...]' into the policy and its options.
+
+    'darp+aggregator=set' is DARP with the set aggregator; values parse as JSON when they
+    can ('k=4' is an int), else stay strings.
+    """
+    policy, *options = label.split('+')
+    config = {}
+    for option in options:
+        name, sep, raw = option.partition('=')
+        if not sep or not name:
+            raise ConfigError(f'benchmark policy {label!r}: expected POLICY+NAME=VALUE...')
+        try:
+            config[name] = json.loads(raw)
+        except ValueError:
+            config[name] = raw
+    return policy, config
+
+
 def training_epochs(samples: int, batch_size: int = BATCH_SIZE) -> int:
     """Return epochs giving about GRADIENT_STEPS batches: small datasets get more epochs."""
     return max(MIN_EPOCHS, math.ceil(GRADIENT_STEPS / max(1, math.ceil(samples / batch_size))))
@@ -90,9 +111,10 @@ def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
     return path
 
 
-def ensure_model(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Path:
-    """Train policy on the first `demos` demonstrations unless its bundle exists."""
-    bundle = run_dir(plan, task, demos, policy) / 'bundle'
+def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str) -> Path:
+    """Train the policy labelled label on the first `demos` demonstrations, unless done."""
+    bundle = run_dir(plan, task, demos, label) / 'bundle'
+    policy, policy_config = policy_variant(label)
     if bundle.exists():
         return bundle
     dataset = read_demos(dataset_path(plan, task), DEFAULT_OBS_KEYS)
@@ -100,11 +122,11 @@ def ensure_model(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Pat
     samples = sum(len(ep) for ep in episodes)
     epochs = training_epochs(samples)
     options = TrainOptions(
-        policy=policy, obs_keys=DEFAULT_OBS_KEYS,
+        policy=policy, obs_keys=DEFAULT_OBS_KEYS, policy_config=policy_config,
         train=TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, keep='last', seed=0,
                           progress=False),
         val_fraction=0.2, device='cpu')
-    log.info('training %s on %d %s demos (%d samples, %d epochs max)', policy, demos, task,
+    log.info('training %s on %d %s demos (%d samples, %d epochs max)', label, demos, task,
              samples, epochs)
     save_bundle(train_model(episodes, options, dataset.env_args), bundle)
     return bundle

@@ -17,6 +17,9 @@
 import json
 
 from darp_ros.cli.main import main
+from darp_ros.core.errors import ConfigError
+from darp_ros.sim.benchmark import policy_variant
+import pytest
 
 
 def test_tiny_benchmark_writes_results_and_resumes(tmp_path, capsys):
@@ -43,3 +46,10 @@ def test_tiny_benchmark_writes_results_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     assert not (cell / 'bundle').exists()
     assert (cell / 'eval.json').read_text() == json.dumps(nominal, indent=2) + '\n'
+
+
+def test_policy_variants_carry_their_options():
+    assert policy_variant('darp+aggregator=set+k=4') == ('darp', {'aggregator': 'set', 'k': 4})
+    assert policy_variant('bc') == ('bc', {})
+    with pytest.raises(ConfigError, match="'darp\\+k': expected POLICY\\+NAME=VALUE"):
+        policy_variant('darp+k')
