@@ -173,7 +173,8 @@ def collect_results(out: Path, tasks: Sequence[str]) -> list:
     for task in tasks:
         for path in sorted((out / task).glob('n*/*/eval*.json')):
             figures = json.loads(path.read_text())
-            rows.append({'task': task, 'demos': int(path.parent.parent.name[1:]),
-                         'policy': path.parent.name, **figures,
-                         'shifted': path.stem == 'eval_shift'})
+            # The column is the cell's label (a variant such as 'darp+aggregator=set'),
+            # not the registered policy name the evaluation recorded.
+            rows.append({**figures, 'task': task, 'demos': int(path.parent.parent.name[1:]),
+                         'policy': path.parent.name, 'shifted': path.stem == 'eval_shift'})
     return rows

@@ -18,7 +18,7 @@ import json
 
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
-from darp_ros.sim.benchmark import policy_variant
+from darp_ros.sim.benchmark import collect_results, policy_variant
 import pytest
 
 
@@ -46,6 +46,16 @@ def test_tiny_benchmark_writes_results_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     assert not (cell / 'bundle').exists()
     assert (cell / 'eval.json').read_text() == json.dumps(nominal, indent=2) + '\n'
+
+
+def test_results_are_keyed_by_the_cell_label_not_the_policy_name(tmp_path):
+    for label, rate in (('darp', 0.5), ('darp+aggregator=set', 0.8)):
+        cell = tmp_path / 'Lift' / 'n10' / label
+        cell.mkdir(parents=True)
+        (cell / 'eval.json').write_text(json.dumps({'policy': 'darp', 'success_rate': rate}))
+    rows = collect_results(tmp_path, ['Lift'])
+    assert {r['policy']: r['success_rate'] for r in rows} == {'darp': 0.5,
+                                                              'darp+aggregator=set': 0.8}
 
 
 def test_policy_variants_carry_their_options():
