@@ -66,12 +66,13 @@ class PolicyAgent:
         self.obs_noise = obs_noise
         self.low_dim = [key.name for key in runtime.obs_spec.keys if key.kind != 'rgb']
         self.rng: Optional[np.random.Generator] = None
-        self.latencies: List[float] = []
+        self.latencies: List[float] = []    # this episode's policy steps, in seconds
 
     def reset(self, env, seed: int) -> None:
         """Start an episode: clear the policy's history and seed the sensor noise."""
         self.runtime.reset()
         self.rng = np.random.default_rng(seed)
+        self.latencies = []
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         """Return the policy's action and record how long it took."""

@@ -20,14 +20,12 @@ training copies it into the bundle, and eval and the ROS bridge rebuild from it.
 """
 
 import copy
-import logging
 from typing import Mapping, Optional, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.sim.tasks import CAMERAS, task_spec
 import numpy as np
 
-log = logging.getLogger(__name__)
 ROBOSUITE_ENV_TYPE = 1      # robomimic's EnvType.ROBOSUITE_TYPE
 CONTROL_FREQ_HZ = 20
 

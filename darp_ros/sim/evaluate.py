@@ -20,7 +20,6 @@ same seed face identical initial states.
 """
 
 from dataclasses import dataclass, field
-import logging
 from typing import List, Optional
 
 from darp_ros.core.errors import ConfigError
@@ -32,8 +31,6 @@ from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
 from darp_ros.sim.rollout import EpisodeResult
 from darp_ros.sim.tasks import task_spec
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

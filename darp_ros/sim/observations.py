@@ -29,6 +29,11 @@ _SKIPPED = frozenset({'robot0_proprio-state'})
 _RENAMED = {'object-state': 'object'}
 
 
+def upright(image: np.ndarray) -> np.ndarray:
+    """Return a robosuite render (bottom row first) the right way up, as uint8."""
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8)[::-1])
+
+
 def image_key(camera: str) -> str:
     """Return the observation key of a camera's RGB image."""
     return f'{camera}_image'
@@ -43,5 +48,5 @@ def dataset_obs(raw: Mapping[str, np.ndarray], cameras: Sequence[str]) -> Dict[s
             continue
         obs[_RENAMED.get(key, key)] = np.asarray(value, dtype=np.float64)
     for key in images:
-        obs[key] = np.ascontiguousarray(np.asarray(raw[key], dtype=np.uint8)[::-1])
+        obs[key] = upright(raw[key])
     return obs

@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence
 
 from darp_ros.data.demos import Episode
 from darp_ros.sim.environment import reset_with_seed
-from darp_ros.sim.observations import dataset_obs
+from darp_ros.sim.observations import dataset_obs, upright
 import numpy as np
 
 VIDEO_CAMERA = 'agentview'
@@ -50,7 +50,7 @@ class EpisodeResult:
 
 def render_frame(env, camera: str = VIDEO_CAMERA, size: int = VIDEO_SIZE) -> np.ndarray:
     """Return an upright RGB frame from camera (needs an offscreen renderer)."""
-    return env.sim.render(camera_name=camera, width=size, height=size)[::-1].copy()
+    return upright(env.sim.render(camera_name=camera, width=size, height=size))
 
 
 def run_episode(env, agent, seed: int, horizon: int, cameras: Sequence[str] = (),
@@ -59,7 +59,6 @@ def run_episode(env, agent, seed: int, horizon: int, cameras: Sequence[str] = ()
     start = time.perf_counter()
     obs = dataset_obs(reset_with_seed(env, seed), cameras)
     agent.reset(env, seed)
-    first_latency = len(getattr(agent, 'latencies', ()))
     observations, actions, frames = [], [], []
     success, steps = False, 0
     while steps < horizon and not agent.gave_up:
@@ -76,7 +75,7 @@ def run_episode(env, agent, seed: int, horizon: int, cameras: Sequence[str] = ()
             success = True
             break
     result = EpisodeResult(seed, success, steps, time.perf_counter() - start,
-                           list(getattr(agent, 'latencies', ())[first_latency:]))
+                           list(getattr(agent, 'latencies', ())))
     if record and observations:
         result.episode = Episode(
             f'seed_{seed}', {k: np.stack([o[k] for o in observations]) for k in observations[0]},

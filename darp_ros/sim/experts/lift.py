@@ -14,7 +14,7 @@
 
 """Lift: reach above the cube from a random offset, descend, grasp, lift."""
 
-from darp_ros.sim.experts.grasp import grasp_phases, holding, start_yaw, Style
+from darp_ros.sim.experts.grasp import grasp_phases, holding, Style
 from darp_ros.sim.experts.phases import Phase, PhaseExpert
 from darp_ros.sim.experts.pose import body_pos, CLOSED, eef_pose
 import numpy as np
@@ -31,6 +31,3 @@ def lift_expert(env, rng: np.random.Generator, noise: float) -> PhaseExpert:
               CLOSED, tolerance=0.02, hold=200, guard=holding(lambda e: body_pos(e, cube))),
     ]
     return PhaseExpert(phases, eef_pose(env)[1], style.speed, noise, rng)
-
-
-__all__ = ['lift_expert', 'start_yaw']

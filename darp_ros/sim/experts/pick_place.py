@@ -36,7 +36,7 @@ def pick_place_expert(env, rng: np.random.Generator, noise: float) -> PhaseExper
     def over_goal(height):
         def target(e):
             grip = eef_pose(e)[0] - body_pos(e, can)
-            return np.array([goal[0], goal[1], height]) + grip * [1, 1, 0] + [0, 0, grip[2]]
+            return np.array([goal[0], goal[1], height]) + grip
         return target
 
     in_hand = holding(lambda e: body_pos(e, can), reach=0.06)
