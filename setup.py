@@ -58,6 +58,7 @@ setup(
     entry_points={
         'console_scripts': [
             'darp = darp_ros.cli.main:main',
+            'policy_node = darp_ros.ros.policy_node:main',
         ],
     },
 )

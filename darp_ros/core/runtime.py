@@ -27,6 +27,7 @@ from darp_ros.core.bundle import load_bundle
 from darp_ros.core.errors import ObservationError
 from darp_ros.core.features import FeatureExtractor
 from darp_ros.core.model import TrainedModel
+from darp_ros.core.novelty import typical_neighbor_distance
 import numpy as np
 import torch
 
@@ -58,6 +59,7 @@ class PolicyRuntime:
         self.model = model
         self.extractor = FeatureExtractor(model.obs_spec, model.encoder)
         self.device = model.memory.states.device
+        self._novelty_scale = None
 
     @classmethod
     def load(cls, directory, device: str = 'auto') -> 'PolicyRuntime':
@@ -126,6 +128,13 @@ class PolicyRuntime:
         if output.novelty is not None:
             return output.novelty
         return self.model.memory.search(states, 1).distances[:, 0].cpu().numpy()
+
+    def novelty_scale(self) -> float:
+        """Return the typical distance between demonstrations, that novelty is compared to."""
+        if self._novelty_scale is None:
+            with torch.no_grad():
+                self._novelty_scale = typical_neighbor_distance(self.model.memory)
+        return self._novelty_scale
 
     def describe(self) -> dict:
         """Return a short summary for logs."""

@@ -1,0 +1,154 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+Latest-value-per-topic cache that turns the newest messages into one observation dict.
+
+The policy node feeds it from its subscriptions and assembles in its control timer; the bag
+replay tool feeds it from a bag in time order. Both therefore see the same observation for
+the same messages, with the same staleness rules. No ROS imports: messages are duck-typed.
+"""
+
+from dataclasses import dataclass, field
+import math
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from darp_ros.core.errors import ObservationError
+from darp_ros.core.spec import ObservationSpec
+from darp_ros.data.field_messages import array_values, JointPicker, pose_values, stamp_seconds
+from darp_ros.data.image_messages import compressed_to_rgb, image_to_rgb, resize_rgb
+from darp_ros.data.node_config import InputMapping, NodeConfig
+import numpy as np
+
+
+class InputFault(ObservationError):
+    """An input is missing, stale, stamped in the future or undecodable: do not act on it."""
+
+
+@dataclass
+class Slot:
+    """The newest message of one topic, when it arrived, and what was decoded from it."""
+
+    msg: Any
+    arrival_s: float
+    stamp_s: Optional[float]
+    decoded: Dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicAge:
+    """How old the newest message of a topic is, by its stamp and by its arrival."""
+
+    stamp_age_s: Optional[float]
+    arrival_age_s: float
+
+
+def _header_stamp(msg) -> Optional[float]:
+    header = getattr(msg, 'header', None)
+    return None if header is None else stamp_seconds(header.stamp)
+
+
+class ObservationAssembler:
+    """Cache the newest message per topic; assemble a checked observation on demand."""
+
+    def __init__(self, config: NodeConfig, obs_spec: ObservationSpec):
+        self.config = config
+        self.spec = obs_spec
+        self.slots: Dict[str, Slot] = {}
+        self.counts: Dict[str, int] = dict.fromkeys(config.topics(), 0)
+        self._decoders = {m.key: self._decoder(m) for m in config.inputs}
+
+    def update(self, topic: str, msg: Any, arrival_s: float) -> None:
+        """Store msg as the newest of topic (cheap: decoding waits until it is needed)."""
+        # One assignment replaces the slot, so a reader in another thread never sees a mix.
+        self.slots[topic] = Slot(msg, arrival_s, _header_stamp(msg))
+        self.counts[topic] = self.counts.get(topic, 0) + 1
+
+    def ages(self, now_s: float) -> Dict[str, TopicAge]:
+        """Return the age of every topic heard from so far."""
+        return {topic: TopicAge(None if slot.stamp_s is None else now_s - slot.stamp_s,
+                                now_s - slot.arrival_s)
+                for topic, slot in list(self.slots.items())}
+
+    def assemble(self, now_s: float) -> Dict[str, np.ndarray]:
+        """Return {key: array} from the newest messages, or raise InputFault saying why not."""
+        max_age = self.config.max_input_age_s
+        obs = {}
+        for topic, mappings in self.config.topics().items():
+            slot = self.slots.get(topic)
+            if slot is None:
+                raise InputFault(f'no message yet on {topic} (for {[m.key for m in mappings]})')
+            arrival_age = now_s - slot.arrival_s
+            if arrival_age > max_age:
+                raise InputFault(f'{topic} is stale: last message arrived {arrival_age:.3f} s '
+                                 f'ago (max_input_age_s {max_age})')
+            if slot.stamp_s is not None:
+                stamp_age = now_s - slot.stamp_s
+                if stamp_age > max_age:
+                    raise InputFault(f'{topic} is stale: stamp is {stamp_age:.3f} s old '
+                                     f'(max_input_age_s {max_age})')
+                if -stamp_age > self.config.max_future_stamp_s:
+                    raise InputFault(f'{topic} is stamped {-stamp_age:.3f} s in the future '
+                                     f'(max_future_stamp_s {self.config.max_future_stamp_s}): '
+                                     'clocks disagree')
+            for mapping in mappings:
+                obs[mapping.key] = self._decoded(topic, slot, mapping)
+        return obs
+
+    def _decoded(self, topic: str, slot: Slot, mapping: InputMapping) -> np.ndarray:
+        value = slot.decoded.get(mapping.key)
+        if value is None:
+            try:
+                value = self._decoders[mapping.key](slot.msg)
+            except ObservationError as exc:
+                raise InputFault(f'{topic} ({mapping.key}): {exc}') from None
+            except (AttributeError, TypeError) as exc:
+                raise InputFault(f'{topic} ({mapping.key}): not a {mapping.msg_type} message: '
+                                 f'{exc}') from None
+            slot.decoded[mapping.key] = value
+        return value
+
+    def _decoder(self, mapping: InputMapping) -> Callable[[Any], np.ndarray]:
+        key = next(k for k in self.spec.keys if k.name == mapping.key)
+        if mapping.is_image:
+            decode = image_to_rgb if mapping.msg_type == 'image' else compressed_to_rgb
+            return lambda msg: self._checked_image(decode(msg), key.shape, mapping)
+        if mapping.msg_type == 'joint_state':
+            reader = JointPicker(mapping.joints, mapping.field)
+        elif mapping.msg_type == 'pose_stamped':
+            reader = lambda msg: pose_values(msg, mapping.field)  # noqa: E731
+        else:
+            reader = lambda msg: array_values(msg, mapping.indices or None)  # noqa: E731
+        return lambda msg: self._checked_vector(reader(msg), key.shape)
+
+    @staticmethod
+    def _checked_vector(values: np.ndarray, shape: tuple) -> np.ndarray:
+        if values.size != math.prod(shape):
+            raise ObservationError(f'got {values.size} values, the model expects shape {shape}')
+        return values.reshape(shape)
+
+    @staticmethod
+    def _checked_image(image: np.ndarray, shape: tuple, mapping: InputMapping) -> np.ndarray:
+        if image.shape == shape:
+            return image
+        if mapping.resize:
+            return resize_rgb(image, shape[0], shape[1])
+        raise ObservationError(f'image is {image.shape[1]}x{image.shape[0]}, the model expects '
+                               f'{shape[1]}x{shape[0]} (set obs.{mapping.key}.resize to resize)')
+
+
+def age_summary(ages: Mapping[str, TopicAge]) -> Dict[str, float]:
+    """Return {topic: the larger of its two ages}: what staleness is judged by."""
+    return {t: max(a.arrival_age_s, a.stamp_age_s or 0.0) for t, a in ages.items()}

@@ -1,0 +1,389 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+The DARP policy node: a lifecycle node that turns the newest inputs into safe commands.
+
+configure loads the bundle and warms it up; activate starts the control timer; every tick
+assembles the newest inputs, runs the shared runtime object, passes the command through the
+safety layer and publishes it. Anything wrong on the way (a missing, stale or malformed
+input, a failed or late inference) publishes a hold instead, logs why, and resumes by itself
+when the inputs are good again. Subscriptions only store messages; the timer hands inference
+to one dedicated thread and returns, so callbacks never wait for the model, and a step that
+misses its deadline becomes a hold rather than a late command. The executor is
+single-threaded on purpose: rclpy's multi-threaded executor spins on the GIL while a
+callback group is busy, which starved inference to seconds per step on a 2-core machine.
+"""
+
+import dataclasses
+import resource
+import threading
+import time
+from typing import Optional
+
+from darp_ros.core.errors import ConfigError, DarpError
+from darp_ros.core.gripper import GripperHysteresis
+from darp_ros.core.runtime import PolicyRuntime
+from darp_ros.core.safety import build_filter
+from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
+from darp_ros.data.observation_assembler import age_summary, InputFault, ObservationAssembler
+from darp_ros.ros.command_messages import FIXED_WIDTH, WRITERS
+from darp_ros.ros.cycle_stats import CycleStats, fault_kind
+from darp_ros.ros.diagnostics import diagnostics_message
+from darp_ros.ros.inference_thread import InferenceThread
+from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
+from darp_ros.ros.qos import command_qos, input_qos, latched_qos
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from sensor_msgs.msg import CompressedImage, Image, JointState
+from std_msgs.msg import Float64, Float64MultiArray, MultiArrayDimension
+import torch
+
+MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
+             'float64_multi_array': Float64MultiArray, 'image': Image,
+             'compressed_image': CompressedImage}
+# Command types whose safety layer must start from the measured robot state.
+NEEDS_STATE = ('joint_position', 'joint_velocity', 'joint_trajectory', 'pose')
+RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
+                    'max_step_time_s', 'log_throttle_s')
+
+
+class PolicyNode(LifecycleNode):
+    """Lifecycle node running a darp_ros model bundle at the control rate."""
+
+    def __init__(self, node_name: str = 'policy_node', **kwargs):
+        super().__init__(node_name, **kwargs)
+        declare_all(self)
+        # ROS ignores a parameter nobody declares, so a typo in a YAML file would pass silently.
+        unknown = sorted(set(self._parameter_overrides) - set(self._parameters))
+        if unknown:
+            self.get_logger().warning(f'ignoring parameters this node does not have: {unknown}')
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.config: Optional[NodeConfig] = None
+        self.runtime: Optional[PolicyRuntime] = None
+        self.inference: Optional[InferenceThread] = None
+        self._input_subscriptions = []
+        self._outputs = {}
+        self._own_timers = []
+        self._active = False
+        self._output_lock = threading.Lock()
+        self._filter_ready = False
+        self._faulted = False
+        self._logged_kind = ''
+        self._logged_at = -1e9
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        """Load and check the bundle and the config, warm up, create the topics."""
+        start = time.perf_counter()
+        try:
+            self._configure()
+        except (DarpError, OSError) as exc:
+            self.get_logger().error(f'configure failed: {exc}')
+            self._release()
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(self._startup_report(time.perf_counter() - start))
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        """Start commanding from a fresh policy history and a fresh safety state."""
+        self.runtime.reset()
+        self._filter_ready = False
+        self._gripper.reset()
+        self.stats.restart()
+        self._faulted = False
+        self._active = True
+        self._own_timers.append(self.create_timer(self.period_s, self._tick))
+        self.get_logger().info(f'active: commanding {self.config.command.kind} on '
+                               f'{self._outputs["command"].topic_name} at '
+                               f'{1.0 / self.period_s:g} Hz')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        """Stop the control timer and publish one hold, so the arm comes to rest."""
+        with self._output_lock:
+            self._active = False
+        self._stop_control_timer()
+        self.inference.wait()
+        if self._filter_ready:
+            self._publish_command(self.safety.hold(self.period_s).values)
+        self.get_logger().info('inactive: control timer stopped, hold published')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        """Release the model, the topics and the timers."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        """Release everything on the way out."""
+        if self._active:
+            self.on_deactivate(state)
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    # -- configure ------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        config = node_config(read_flat(self))
+        if not config.model_dir:
+            raise ConfigError('parameter model_dir is empty: give a bundle directory')
+        torch.set_num_threads(config.cpu_threads)
+        runtime = PolicyRuntime.load(config.model_dir, config.device)
+        check_against_bundle(config, runtime.obs_spec, runtime.action_dim)
+        rate = config.control_rate_hz or runtime.model.control_rate_hz
+        if not rate:
+            raise ConfigError('control_rate_hz is 0 and the bundle records no control rate')
+        command = config.command
+        if command.kind in NEEDS_STATE and not command.state_keys:
+            raise ConfigError(f'command.type {command.kind} needs command.state_keys: the '
+                              'observation keys that hold the measured state to start from')
+        gripper = config.gripper_index(runtime.action_dim)
+        self.indices = command.indices_for(runtime.action_dim, gripper)
+        width = FIXED_WIDTH.get(command.kind, len(self.indices))
+        if command.kind == 'pose' and command.relative_to and len(self.indices) == 6:
+            width = 7
+        elif len(self.indices) != width:
+            raise ConfigError(f'command.type {command.kind} takes {width} values, the action '
+                              f'indices give {len(self.indices)}')
+        if command.kind == 'joint_trajectory' and len(command.joint_names) != width:
+            raise ConfigError(f'command.joint_names has {len(command.joint_names)} names for '
+                              f'{width} joints')
+        self.safety = build_filter(command.kind, config.command_limits(), width)
+        self.config, self.runtime, self.period_s = config, runtime, 1.0 / rate
+        self.gripper_index = gripper
+        self._gripper = GripperHysteresis(config.gripper.close_above, config.gripper.open_below)
+        self.assembler = ObservationAssembler(config, runtime.obs_spec)
+        self.stats = CycleStats(self.period_s)
+        self.inference = InferenceThread()
+        self.warmup_ms = self.inference.run(self._warm_up, config.warmup_steps)
+        self.novelty_scale = runtime.novelty_scale()
+        self._create_topics()
+
+    def _warm_up(self, steps: int) -> float:
+        """Run inferences on a blank observation (CUDA init, allocator); return the last ms."""
+        blank = {k.name: np.zeros(k.shape, np.uint8 if k.kind == 'rgb' else np.float32)
+                 for k in self.runtime.obs_spec.keys}
+        latency = float('nan')
+        for _ in range(steps):
+            latency = self.runtime.step(blank).latency_s * 1e3
+        self.runtime.reset()
+        return latency
+
+    def _create_topics(self) -> None:
+        config = self.config
+        for topic, mappings in config.topics().items():
+            kinds = {m.msg_type for m in mappings}
+            if len(kinds) > 1:
+                raise ConfigError(f'keys {[m.key for m in mappings]} read {topic} as different '
+                                  f'message types {sorted(kinds)}')
+            mapping = mappings[0]
+            self._input_subscriptions.append(self.create_subscription(
+                MSG_TYPES[mapping.msg_type], topic,
+                lambda msg, topic=topic: self.assembler.update(topic, msg, self._now()),
+                input_qos(mapping)))
+        writer = WRITERS[config.command.kind]
+        self._outputs = {
+            'command': self.create_publisher(writer.msg_type, config.command.topic,
+                                             command_qos()),
+            'action': self.create_publisher(Float64MultiArray, '~/action', 10),
+            'neighbors': self.create_publisher(Float64MultiArray, '~/neighbors', 10),
+            'novelty': self.create_publisher(Float64, '~/novelty', 10),
+            'diagnostics': self.create_publisher(DiagnosticArray, '/diagnostics', 10),
+        }
+        if config.gripper.enabled:
+            self._outputs['gripper'] = self.create_publisher(
+                Float64, config.gripper.topic, latched_qos())
+        self._counts_at = (self._now(), dict(self.assembler.counts))
+        self._own_timers.append(
+            self.create_timer(config.diagnostics_period_s, self._publish_diagnostics))
+
+    def _startup_report(self, seconds: float) -> str:
+        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        info = self.runtime.describe()
+        index = self.runtime.model.memory.index
+        return (f"configured in {seconds:.2f} s: {info['policy']} over "
+                f"{info['demonstration_rows']} demonstration rows on {info['device']} "
+                f'(index {index.config.kind} on {index.device}), keys '
+                f"{info['obs_keys']}, {1.0 / self.period_s:g} Hz, warm-up step "
+                f'{self.warmup_ms:.1f} ms, peak RSS {rss_mib:.0f} MiB')
+
+    def _release(self) -> None:
+        self._active = False
+        for timer in self._own_timers:
+            self.destroy_timer(timer)
+        for sub in self._input_subscriptions:
+            self.destroy_subscription(sub)
+        for pub in self._outputs.values():
+            self.destroy_publisher(pub)
+        self._own_timers, self._input_subscriptions, self._outputs = [], [], {}
+        if self.inference is not None:
+            self.inference.close()
+        self.runtime, self.inference = None, None
+
+    def _stop_control_timer(self) -> None:
+        # The diagnostics timer (created at configure) stays; the control timer is the last.
+        if len(self._own_timers) > 1:
+            self.destroy_timer(self._own_timers.pop())
+
+    # -- control loop ---------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _tick(self) -> None:
+        if not self._active:
+            return
+        start = time.perf_counter()
+        self.stats.tick(start)
+        try:
+            obs = self.assembler.assemble(self._now())
+        except InputFault as exc:
+            return self._fault(str(exc))
+        if not self.inference.submit(self._act, obs, start):
+            self.stats.overruns += 1
+            self._fault('overrun: the previous inference is still running')
+
+    def _act(self, obs, start: float) -> None:
+        """Infer, check the deadline, filter and publish (on the inference thread)."""
+        try:
+            result = self.runtime.step(obs)
+        except Exception as exc:  # noqa: B902 - any failure must hold, never stop the loop
+            return self._fault(f'inference failed: {exc}')
+        self.stats.latencies.append(result.latency_s)
+        elapsed = time.perf_counter() - start
+        deadline = self.config.max_step_time_s or self.period_s
+        if elapsed > deadline:
+            self.stats.overruns += 1
+            return self._fault(f'overrun: the step took {elapsed * 1e3:.1f} ms, more than '
+                               f'{deadline * 1e3:.1f} ms')
+        with self._output_lock:
+            if not self._active:
+                return None  # deactivated while inferring: its hold is already out
+            try:
+                safe = self._safe_command(result.action, obs)
+            except (DarpError, ValueError) as exc:
+                return self._fault(f'command rejected: {exc}')
+            if safe.held:
+                return self._fault(f'safety layer held: {", ".join(safe.interventions)}')
+            self._publish_command(safe.values)
+        if safe.interventions:
+            self.stats.interventions += 1
+        self._publish_step(result)
+        self.stats.commands += 1
+        if self._faulted:
+            self._faulted = False
+            self.get_logger().info(f'inputs good again: commanding (after: '
+                                   f'{self.stats.last_fault})')
+            self._logged_kind = ''
+
+    def _safe_command(self, action: np.ndarray, obs):
+        command = self.config.command
+        state = command.state(obs)
+        if not self._filter_ready:
+            self.safety.reset(state)
+            self._filter_ready = True
+        values = command.command(action, obs, self.indices)
+        return self.safety.apply(values, self.period_s, measured=state)
+
+    def _fault(self, reason: str) -> None:
+        self.stats.holds += 1
+        self.stats.last_fault = reason
+        self._faulted = True
+        with self._output_lock:
+            held = self.config.fault_behavior == 'hold' and self._filter_ready and self._active
+            if held:
+                self._publish_command(self.safety.hold(self.period_s).values)
+        now = time.monotonic()
+        kind = fault_kind(reason)
+        if kind != self._logged_kind or now - self._logged_at >= self.config.log_throttle_s:
+            self._logged_kind, self._logged_at = kind, now
+            action = 'holding' if held else 'not commanding'
+            self.get_logger().warning(f'{action}: {reason}')
+
+    def _publish_command(self, values: np.ndarray) -> None:
+        writer = WRITERS[self.config.command.kind]
+        stamp = self.get_clock().now().to_msg()
+        self._outputs['command'].publish(
+            writer.write(values, stamp, self.config.command, self.period_s))
+
+    def _publish_step(self, result) -> None:
+        pubs = self._outputs
+        pubs['action'].publish(Float64MultiArray(data=result.action.astype(float).tolist()))
+        if 'gripper' in pubs:
+            before = self._gripper.closed
+            closed = self._gripper.update(float(result.action[self.gripper_index]))
+            if closed != before:
+                gripper = self.config.gripper
+                pubs['gripper'].publish(Float64(
+                    data=gripper.closed_width if closed else gripper.open_width))
+        if result.neighbors:
+            msg = Float64MultiArray(data=[float(v) for n in result.neighbors
+                                          for v in (n.episode, n.step, n.distance)])
+            msg.layout.dim = [
+                MultiArrayDimension(label='neighbor', size=len(result.neighbors), stride=3 *
+                                    len(result.neighbors)),
+                MultiArrayDimension(label='episode,step,distance', size=3, stride=3)]
+            pubs['neighbors'].publish(msg)
+        pubs['novelty'].publish(Float64(data=result.novelty / self.novelty_scale))
+
+    def _publish_diagnostics(self) -> None:
+        now = self._now()
+        then, counts_then = self._counts_at
+        counts = dict(self.assembler.counts)
+        span = max(now - then, 1e-9)
+        rates = {t: (counts[t] - counts_then.get(t, 0)) / span for t in counts}
+        self._counts_at = (now, counts)
+        self._outputs['diagnostics'].publish(diagnostics_message(
+            self.get_clock().now().to_msg(), f'{self.get_name()}: policy',
+            self.config.model_dir, self._active, self._faulted, self.stats, rates,
+            age_summary(self.assembler.ages(now)),
+            {'policy': self.runtime.policy_name, 'novelty_scale': self.novelty_scale}))
+
+    # -- parameters -----------------------------------------------------------------------
+
+    def _on_set_parameters(self, params):
+        result = validate_on_set(params)
+        if result.successful and self.config is not None:
+            changes = {p.name: p.value for p in params if p.name in RUNTIME_SETTABLE}
+            self.config = dataclasses.replace(self.config, **changes)
+        return result
+
+
+def main(args=None) -> None:
+    """Run the policy node; with autostart it configures and activates itself."""
+    rclpy.init(args=args)
+    node = PolicyNode()
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        if node.get_parameter('autostart').value:
+            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                node.trigger_activate()
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
