@@ -42,7 +42,7 @@ _CARTESIAN_RATES = ('linear_velocity', 'linear_acceleration', 'angular_velocity'
 LIMIT_KEYS = {
     'joint_position': _JOINT_LIMITS, 'joint_velocity': _JOINT_LIMITS,
     'joint_trajectory': _JOINT_LIMITS, 'twist': _CARTESIAN_RATES,
-    'pose': ('workspace_lower', 'workspace_upper', 'max_step') + _CARTESIAN_RATES,
+    'pose': ('workspace_lower', 'workspace_upper', 'translation_step') + _CARTESIAN_RATES,
     'array': ('lower', 'upper', 'max_step', 'hold_value'),
 }
 
@@ -166,12 +166,9 @@ class NodeConfig:
     def command_limits(self) -> dict:
         """Return the limits this command type is checked against, in safety-layer form."""
         limits = {k: v for k, v in self.limits.items() if k in LIMIT_KEYS[self.command.kind]}
-        if self.command.kind == 'pose' and 'max_step' in limits:
-            # One step length for x, y and z: the pose box limits translation per axis alike.
-            if len(limits['max_step']) != 1:
-                raise ConfigError('limits.max_step: a pose command takes one value, got '
-                                  f'{list(limits["max_step"])}')
-            limits['max_step'] = limits['max_step'][0]
+        if 'translation_step' in limits:
+            # The safety layer calls every per-cycle cap max_step; joints keep theirs apart.
+            limits['max_step'] = limits.pop('translation_step')
         return limits
 
     def input_for(self, key: str) -> InputMapping:

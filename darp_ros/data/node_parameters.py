@@ -147,6 +147,9 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
        low=0.0),
     _p('limits.workspace_lower', 'double_array', None, 'Target pose box, lower x y z (m)'),
     _p('limits.workspace_upper', 'double_array', None, 'Target pose box, upper x y z (m)'),
+    _p('limits.translation_step', 'double', 0.0,
+       'Pose commands: largest move of the target along one axis per cycle (m); 0: none',
+       low=0.0),
     _p('limits.hold_value', 'double_array', None,
        'For array commands: the value a hold moves toward (default zeros)'),
 )

@@ -16,7 +16,6 @@
 """Counters and a latency window for the control loop, read by /diagnostics."""
 
 from collections import deque
-import re
 from typing import Deque, Optional
 
 import numpy as np
@@ -57,8 +56,3 @@ class CycleStats:
         if not self.latencies:
             return float('nan')
         return float(np.quantile(np.fromiter(self.latencies, float), quantile) * 1e3)
-
-
-def fault_kind(reason: str) -> str:
-    """Return reason without its numbers: faults of one kind share a log throttle."""
-    return re.sub(r'-?\d[\d.e+-]*', '#', reason)

@@ -40,7 +40,7 @@ from darp_ros.core.safety import build_filter
 from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
 from darp_ros.data.observation_assembler import age_summary, InputFault, ObservationAssembler
 from darp_ros.ros.command_messages import FIXED_WIDTH, WRITERS
-from darp_ros.ros.cycle_stats import CycleStats, fault_kind
+from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message
 from darp_ros.ros.inference_thread import InferenceThread
 from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
@@ -82,11 +82,12 @@ class PolicyNode(LifecycleNode):
         self._outputs = {}
         self._own_timers = []
         self._active = False
-        self._output_lock = threading.Lock()
+        # Re-entrant: a fault found while publishing holds from inside the same section.
+        self._output_lock = threading.RLock()
         self._filter_ready = False
         self._faulted = False
-        self._logged_kind = ''
         self._logged_at = -1e9
+        self._unlogged_faults = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -217,13 +218,16 @@ class PolicyNode(LifecycleNode):
 
     def _startup_report(self, seconds: float) -> str:
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        gpu = ''
+        if torch.cuda.is_available():
+            gpu = f', GPU memory {torch.cuda.max_memory_allocated() / 2 ** 20:.0f} MiB'
         info = self.runtime.describe()
         index = self.runtime.model.memory.index
         return (f"configured in {seconds:.2f} s: {info['policy']} over "
                 f"{info['demonstration_rows']} demonstration rows on {info['device']} "
                 f'(index {index.config.kind} on {index.device}), keys '
                 f"{info['obs_keys']}, {1.0 / self.period_s:g} Hz, warm-up step "
-                f'{self.warmup_ms:.1f} ms, peak RSS {rss_mib:.0f} MiB')
+                f'{self.warmup_ms:.1f} ms, peak RSS {rss_mib:.0f} MiB{gpu}')
 
     def _release(self) -> None:
         self._active = False
@@ -292,7 +296,6 @@ class PolicyNode(LifecycleNode):
             self._faulted = False
             self.get_logger().info(f'inputs good again: commanding (after: '
                                    f'{self.stats.last_fault})')
-            self._logged_kind = ''
 
     def _safe_command(self, action: np.ndarray, obs):
         command = self.config.command
@@ -312,11 +315,14 @@ class PolicyNode(LifecycleNode):
             if held:
                 self._publish_command(self.safety.hold(self.period_s).values)
         now = time.monotonic()
-        kind = fault_kind(reason)
-        if kind != self._logged_kind or now - self._logged_at >= self.config.log_throttle_s:
-            self._logged_kind, self._logged_at = kind, now
-            action = 'holding' if held else 'not commanding'
-            self.get_logger().warning(f'{action}: {reason}')
+        if now - self._logged_at < self.config.log_throttle_s:
+            self._unlogged_faults += 1
+            return
+        action = 'holding' if held else 'not commanding'
+        more = f' ({self._unlogged_faults} more faulty cycles since the last message)' \
+            if self._unlogged_faults else ''
+        self.get_logger().warning(f'{action}: {reason}{more}')
+        self._logged_at, self._unlogged_faults = now, 0
 
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]

@@ -28,6 +28,7 @@ from typing import Optional
 
 import cv2
 from darp_ros.data.demos import Episode
+from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import Log
 import rclpy
@@ -191,6 +192,7 @@ class Probe:
         self.paused = False
         self.lock = threading.Lock()
         self.commands, self.actions, self.logs, self.gripper = [], [], [], []
+        self.diagnostics, self.neighbors, self.novelty = [], [], []
         self.joint_pub = node.create_publisher(JointState, '/test/joint_states', 10)
         self.image_pub = node.create_publisher(CompressedImage if compressed else Image,
                                                IMAGE_TOPICS[compressed], 10)
@@ -198,6 +200,10 @@ class Probe:
         node.create_subscription(Float64MultiArray, '/policy_node/action',
                                  self._on(self.actions), 10)
         node.create_subscription(Float64, '/test/gripper', self._on(self.gripper), 10)
+        node.create_subscription(DiagnosticArray, '/diagnostics', self._on(self.diagnostics), 10)
+        node.create_subscription(Float64MultiArray, '/policy_node/neighbors',
+                                 self._on(self.neighbors), 10)
+        node.create_subscription(Float64, '/policy_node/novelty', self._on(self.novelty), 10)
         self.rosout = node.create_subscription(
             Log, '/rosout', self._on(self.logs),
             QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))

@@ -27,6 +27,7 @@ import time
 from darp_ros.core.runtime import PolicyRuntime
 import numpy as np
 import pytest
+from rclpy.parameter import Parameter
 from ros_harness import (assert_commands_safe, camera_pixels, Graph, HOME, IMAGE, image_msg,
                          joint_msg, JOINTS, node_parameters, Probe, RATE_HZ, transition,
                          wait_for)
@@ -107,11 +108,13 @@ def test_mono8_images_are_accepted(running, joint_bundle):
         probe.image = lambda: image_msg(camera_pixels())
 
 
-def nan_joints():
-    """Return a joint state with NaN for the third joint."""
-    msg = joint_msg()
-    msg.position[2] = float('nan')
-    return msg
+def joints_with(index: int, value: float):
+    """Return a joint state factory with one joint set to value (NaN, Inf)."""
+    def factory():
+        msg = joint_msg()
+        msg.position[index] = value
+        return msg
+    return factory
 
 
 def stamped(msg, offset_s: float, probe: Probe):
@@ -134,7 +137,8 @@ def truncated(msg):
 
 
 BAD_INPUTS = {
-    'nan joint': ('joints', lambda probe: nan_joints, 'fr3_joint3'),
+    'nan joint': ('joints', lambda probe: joints_with(2, float('nan')), 'fr3_joint3'),
+    'inf joint': ('joints', lambda probe: joints_with(5, float('inf')), 'fr3_joint6'),
     'missing joint': ('joints', lambda probe: lambda: joint_msg(names=JOINTS[:6]),
                       'fr3_joint7'),
     'wrong image size': ('image', lambda probe: lambda: image_msg(
@@ -193,6 +197,38 @@ def test_inputs_that_stop_hold_within_two_periods_and_resume(running):
         probe.paused = False
     resumed = time.monotonic()
     assert wait_for(lambda: len(probe.since(probe.actions, resumed)) >= 3, 3.0)
+
+
+def test_diagnostics_neighbors_and_novelty_are_published(running):
+    graph, probe = running
+    assert wait_for(lambda: len(probe.diagnostics) >= 1 and len(probe.neighbors) >= 1, 5.0)
+    status = probe.since(probe.diagnostics, 0.0)[-1].status[0]
+    values = {kv.key: kv.value for kv in status.values}
+    assert status.name == 'policy_node: policy'
+    assert {'inference_p50_ms', 'inference_p99_ms', 'holds', 'overruns', 'missed_cycles',
+            'safety_interventions', 'rate_hz /test/joint_states', 'age_s /test/camera'} \
+        <= set(values)
+    assert 0.0 < float(values['rate_hz /test/joint_states']) <= 60.0  # published at 50 Hz
+    neighbors = probe.since(probe.neighbors, 0.0)[-1]
+    k = graph.policy.runtime.model.policy.config.k
+    assert [d.size for d in neighbors.layout.dim] == [k, 3]
+    rows = np.array(neighbors.data).reshape(k, 3)
+    assert np.all(rows[:, 0] >= 0) and np.all(np.diff(rows[:, 2]) >= -1e-6)
+    assert np.isfinite(probe.since(probe.novelty, 0.0)[-1].data)
+
+
+def test_parameters_are_checked_when_set(running):
+    graph, probe = running
+    node = graph.policy
+    bad = [Parameter('max_input_age_s', value=-1.0), Parameter('fault_behavior', value='panic'),
+           Parameter('model_dir', value='/elsewhere'), Parameter('control_rate_hz', value=5.0)]
+    assert [r.successful for r in node.set_parameters(bad)] == [False] * 4
+    assert node.config.max_input_age_s == 0.5
+    assert node.set_parameters([Parameter('max_input_age_s', value=0.4)])[0].successful
+    try:
+        assert node.config.max_input_age_s == 0.4
+    finally:
+        node.set_parameters([Parameter('max_input_age_s', value=0.5)])
 
 
 def test_gripper_width_is_open_or_closed(running):

@@ -20,7 +20,7 @@ import sys
 import time
 
 import pytest
-from ros_harness import Graph, node_parameters, Probe, transition, wait_for
+from ros_harness import Graph, HOME, joint_msg, node_parameters, Probe, transition, wait_for
 import yaml
 
 
@@ -100,3 +100,24 @@ def test_executable_autostarts_from_a_parameter_file(joint_bundle, tmp_path):
         _, err = process.communicate(timeout=20)
         graph.close()
     assert 'configured in' in err
+
+
+def test_a_robot_outside_the_limits_is_never_commanded_until_it_is_back(joint_bundle):
+    graph = Graph(node_parameters(joint_bundle))
+    probe = Probe(graph)
+    outside = HOME.copy()
+    outside[3] = 0.3  # joint 4 must stay below -0.2
+    probe.joints = lambda: joint_msg(outside)
+    try:
+        probe.wait_connected()
+        assert transition(graph.policy, 'configure') == 'inactive'
+        assert transition(graph.policy, 'activate') == 'active'
+        start = time.monotonic()
+        assert wait_for(lambda: any('command rejected' in w and 'axis 3' in w
+                                    for w in probe.warnings_since(start)), 5.0), \
+            probe.warnings_since(start)
+        assert probe.since(probe.commands, start) == []
+        probe.joints = joint_msg
+        assert wait_for(lambda: len(probe.since(probe.commands, start)) >= 3, 5.0)
+    finally:
+        graph.close()
