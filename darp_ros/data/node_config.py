@@ -153,6 +153,7 @@ class NodeConfig:
     max_input_age_s: float
     max_future_stamp_s: float
     fault_behavior: str
+    hold_timeout_s: float
     max_step_time_s: float
     cpu_threads: int
     warmup_steps: int
@@ -263,6 +264,7 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
         model_dir=top['model_dir'], device=top['device'], autostart=top['autostart'],
         control_rate_hz=top['control_rate_hz'], max_input_age_s=top['max_input_age_s'],
         max_future_stamp_s=top['max_future_stamp_s'], fault_behavior=top['fault_behavior'],
+        hold_timeout_s=top['hold_timeout_s'],
         max_step_time_s=top['max_step_time_s'], cpu_threads=top['cpu_threads'],
         warmup_steps=top['warmup_steps'],
         log_throttle_s=top['log_throttle_s'], diagnostics_period_s=top['diagnostics_period_s'],

@@ -92,6 +92,10 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
     _p('fault_behavior', 'string', 'hold',
        'On stale or bad input, failed inference or overrun: publish a hold, or nothing',
        choices=('hold', 'silent'), read_only=False),
+    _p('hold_timeout_s', 'double', 2.0,
+       'After this long faulted, once the arm is at rest, stop publishing holds (a controller '
+       'that went down after a reflex gets nothing); 0 holds for ever',
+       low=0.0, high=3600.0, read_only=False),
     _p('max_step_time_s', 'double', 0.0,
        'An inference slower than this is an overrun (held); 0 means one control period',
        low=0.0, high=10.0, read_only=False),

@@ -61,7 +61,7 @@ MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
 # Command types whose safety layer must start from the measured robot state.
 NEEDS_STATE = ('joint_position', 'joint_velocity', 'joint_trajectory', 'pose')
 RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
-                    'max_step_time_s', 'log_throttle_s')
+                    'hold_timeout_s', 'max_step_time_s', 'log_throttle_s')
 
 
 class PolicyNode(LifecycleNode):
@@ -86,6 +86,8 @@ class PolicyNode(LifecycleNode):
         self._output_lock = threading.RLock()
         self._filter_ready = False
         self._faulted = False
+        self._faulted_since = 0.0
+        self._last_command: Optional[np.ndarray] = None
         self._logged_at = -1e9
         self._unlogged_faults = 0
 
@@ -96,7 +98,7 @@ class PolicyNode(LifecycleNode):
         start = time.perf_counter()
         try:
             self._configure()
-        except (DarpError, OSError) as exc:
+        except (DarpError, OSError, ValueError) as exc:
             self.get_logger().error(f'configure failed: {exc}')
             self._release()
             return TransitionCallbackReturn.FAILURE
@@ -309,12 +311,21 @@ class PolicyNode(LifecycleNode):
     def _fault(self, reason: str) -> None:
         self.stats.holds += 1
         self.stats.last_fault = reason
-        self._faulted = True
+        now = time.monotonic()
+        if not self._faulted:
+            self._faulted, self._faulted_since = True, now
         with self._output_lock:
             held = self.config.fault_behavior == 'hold' and self._filter_ready and self._active
             if held:
-                self._publish_command(self.safety.hold(self.period_s).values)
-        now = time.monotonic()
+                hold = self.safety.hold(self.period_s).values
+                at_rest = np.array_equal(hold, self._last_command)
+                timeout = self.config.hold_timeout_s
+                if at_rest and timeout and now - self._faulted_since > timeout:
+                    # After a reflex the controller is down: stop streaming into it.
+                    held = False
+                    reason += f' (faulted for over {timeout:g} s and at rest: stopped streaming)'
+                else:
+                    self._publish_command(hold)
         if now - self._logged_at < self.config.log_throttle_s:
             self._unlogged_faults += 1
             return
@@ -326,6 +337,7 @@ class PolicyNode(LifecycleNode):
 
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]
+        self._last_command = np.array(values, dtype=np.float64)
         stamp = self.get_clock().now().to_msg()
         self._outputs['command'].publish(
             writer.write(values, stamp, self.config.command, self.period_s))

@@ -199,10 +199,29 @@ def test_inputs_that_stop_hold_within_two_periods_and_resume(running):
     assert wait_for(lambda: len(probe.since(probe.actions, resumed)) >= 3, 3.0)
 
 
+def test_a_long_fault_stops_streaming_once_at_rest_and_resumes(running):
+    graph, probe = running
+    node = graph.policy
+    assert node.set_parameters([Parameter('hold_timeout_s', value=0.3)])[0].successful
+    probe.paused = True
+    stopped = time.monotonic()
+    try:
+        time.sleep(0.5 + 0.3 + 1.0)
+        assert any('stopped streaming' in w for w in probe.warnings_since(stopped))
+        quiet = time.monotonic() - 0.4
+        assert probe.since(probe.commands, quiet) == []
+    finally:
+        probe.paused = False
+        node.set_parameters([Parameter('hold_timeout_s', value=2.0)])
+    resumed = time.monotonic()
+    assert wait_for(lambda: len(probe.since(probe.commands, resumed)) >= 3, 3.0)
+
+
 def test_diagnostics_neighbors_and_novelty_are_published(running):
     graph, probe = running
-    assert wait_for(lambda: len(probe.diagnostics) >= 1 and len(probe.neighbors) >= 1, 5.0)
-    status = probe.since(probe.diagnostics, 0.0)[-1].status[0]
+    start = time.monotonic() + 1.1  # a whole diagnostics period of good inputs
+    assert wait_for(lambda: len(probe.since(probe.diagnostics, start)) >= 1, 5.0)
+    status = probe.since(probe.diagnostics, start)[-1].status[0]
     values = {kv.key: kv.value for kv in status.values}
     assert status.name == 'policy_node: policy'
     assert {'inference_p50_ms', 'inference_p99_ms', 'holds', 'overruns', 'missed_cycles',
