@@ -17,6 +17,7 @@
 import argparse
 from pathlib import Path
 
+from darp_ros.cli.collect import unit_interval
 from darp_ros.cli.train import comma_list
 
 
@@ -45,6 +46,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--episodes', type=int, default=100, help='episodes per evaluation')
     parser.add_argument('--seed', type=int, default=100_000,
                         help='first reporting seed (default %(default)s)')
+    parser.add_argument('--style-diversity', type=unit_interval, default=1.0,
+                        help="scale of the expert's style ranges in the demonstrations, in "
+                             '[0, 1] (1: full, 0: one demonstrator; default %(default)s)')
     parser.add_argument('--shift-placement', type=float, default=1.5,
                         help='placement widening of the distribution-shift rows (1: none)')
     parser.add_argument('--workers', type=int, default=2, help='simulator processes')
@@ -62,7 +66,8 @@ def run(args) -> int:
     from darp_ros.sim.results_report import latency_table, plot_success, results_tables, \
         update_results_md
     plan = BenchmarkPlan(Path(args.out), args.tasks, args.demos, args.policies, args.episodes,
-                         args.seed, shift_placement=args.shift_placement, workers=args.workers)
+                         args.seed, style_diversity=args.style_diversity,
+                         shift_placement=args.shift_placement, workers=args.workers)
     if not args.report_only:
         run_benchmark(plan)
     rows = collect_results(plan.out, plan.tasks)

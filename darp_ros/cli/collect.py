@@ -25,6 +25,17 @@ from darp_ros.data.hdf5 import write_demos
 from darp_ros.sim.tasks import task_names
 
 
+def unit_interval(text: str) -> float:
+    """Parse a number in [0, 1] (a --style-diversity)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float('nan')
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f'expected a number in [0, 1], got {text!r}')
+    return value
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the `collect` subcommand."""
     parser = subparsers.add_parser(
@@ -41,6 +52,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--noise', type=float, default=0.05,
                         help="std of the noise added to the expert's arm actions, in units of "
                              'the controller input (default %(default)s)')
+    parser.add_argument('--style-diversity', type=unit_interval, default=1.0,
+                        help="scale of the ranges the expert's approach style is drawn from "
+                             'each episode, in [0, 1]: 1 the full ranges, 0 one fixed '
+                             'demonstrator (default %(default)s)')
     parser.add_argument('--cameras', type=comma_list, default=(),
                         help='cameras to record images from, e.g. agentview,robot0_eye_in_hand '
                              '(default: low-dim only)')
@@ -61,11 +76,13 @@ def run(args) -> int:
         raise DatasetError(f'{args.out} already exists (pass --overwrite to replace it)')
     from darp_ros.sim.collect import collect_demos   # robosuite loads only when used
     result = collect_demos(args.task, args.episodes, args.seed, args.noise, args.cameras,
-                           args.image_size, args.workers, progress=not args.no_progress)
+                           args.image_size, args.workers, progress=not args.no_progress,
+                           style_diversity=args.style_diversity)
     ran = result.attempts - len(result.lost_seeds)
     summary = {'task': args.task, 'requested': args.episodes, 'kept': len(result.episodes),
                'attempts': result.attempts, 'successes': result.successes,
                'expert_success_rate': result.success_rate, 'noise': args.noise,
+               'style_diversity': args.style_diversity,
                'seeds': [args.seed, args.seed + result.attempts - 1],
                'lost_seeds': result.lost_seeds, 'cameras': list(args.cameras)}
     if result.episodes:

@@ -137,9 +137,29 @@ class GripperMapping:
     action_index: int = -1
     close_above: float = 0.5
     open_below: float = -0.5
+    output: str = 'width'
     topic: str = 'gripper/width'
+    open_action: str = ''
+    close_action: str = ''
+    speed: float = 0.1
+    force: float = 20.0
+    epsilon: float = 0.08
     open_width: float = 0.08
     closed_width: float = 0.0
+
+    def actions(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+        """Return ((server, type) to open, (server, type) to close), for output 'action'."""
+        opening = _server_and_type('gripper.open_action', self.open_action)
+        closing = _server_and_type('gripper.close_action', self.close_action) \
+            if self.close_action else opening
+        return opening, closing
+
+
+def _server_and_type(name: str, value: str) -> Tuple[str, str]:
+    parts = value.split()
+    if len(parts) != 2 or parts[1].count('/') != 2:
+        raise ConfigError(f'{name} must be "SERVER PACKAGE/action/TYPE", got {value!r}')
+    return parts[0], parts[1]
 
 
 @dataclass(frozen=True)
@@ -252,6 +272,8 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
         state_keys=group['state_keys'] or (), joint_names=group['joint_names'] or (),
         frame_id=group['frame_id'], time_from_start_s=group['time_from_start_s'])
     gripper = GripperMapping(**_group(top, 'gripper.'))
+    if gripper.enabled and gripper.output == 'action':
+        gripper.actions()
     if gripper.enabled and gripper.open_below >= gripper.close_above:
         raise ConfigError(f'gripper.open_below ({gripper.open_below}) must be below '
                           f'gripper.close_above ({gripper.close_above}): that gap is the '

@@ -133,7 +133,22 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
     _p('gripper.action_index', 'integer', -1, 'Action element of the gripper (-1: last)'),
     _p('gripper.close_above', 'double', 0.5, 'Close when the element rises above this'),
     _p('gripper.open_below', 'double', -0.5, 'Open when the element falls below this'),
+    _p('gripper.output', 'string', 'width',
+       'width: a std_msgs/Float64 on gripper.topic; action: a goal to gripper.open_action '
+       '(and gripper.close_action) on each change', choices=('width', 'action')),
     _p('gripper.topic', 'string', 'gripper/width', 'std_msgs/Float64 width command topic'),
+    _p('gripper.open_action', 'string', '',
+       'Action server and type that opens, "NAME TYPE", e.g. "fr3_gripper/move '
+       'franka_msgs/action/Move"'),
+    _p('gripper.close_action', 'string', '',
+       'Action server and type that closes (default: open_action), e.g. '
+       '"fr3_gripper/grasp franka_msgs/action/Grasp"'),
+    _p('gripper.speed', 'double', 0.1, 'Finger speed in action goals (m/s)', low=0.0),
+    _p('gripper.force', 'double', 20.0, 'Grasp force in action goals that have one (N)',
+       low=0.0),
+    _p('gripper.epsilon', 'double', 0.08,
+       'Grasp width tolerance, inner and outer, in goals that have one (m): wide, so any '
+       'object counts as grasped', low=0.0),
     _p('gripper.open_width', 'double', 0.08, 'Width sent to open (m)', low=0.0, high=1.0),
     _p('gripper.closed_width', 'double', 0.0, 'Width sent to close (m)', low=0.0, high=1.0),
     _p('limits.lower', 'double_array', None, 'Joint position lower limits (rad), command order'),

@@ -42,9 +42,10 @@ from darp_ros.data.observation_assembler import age_summary, InputFault, Observa
 from darp_ros.ros.command_messages import FIXED_WIDTH, WRITERS
 from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message
+from darp_ros.ros.gripper_output import GripperOutput
 from darp_ros.ros.inference_thread import InferenceThread
 from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
-from darp_ros.ros.qos import command_qos, input_qos, latched_qos
+from darp_ros.ros.qos import command_qos, input_qos
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 import numpy as np
@@ -80,6 +81,7 @@ class PolicyNode(LifecycleNode):
         self.inference: Optional[InferenceThread] = None
         self._input_subscriptions = []
         self._outputs = {}
+        self._gripper_output: Optional[GripperOutput] = None
         self._own_timers = []
         self._active = False
         # Re-entrant: a fault found while publishing holds from inside the same section.
@@ -212,8 +214,7 @@ class PolicyNode(LifecycleNode):
             'diagnostics': self.create_publisher(DiagnosticArray, '/diagnostics', 10),
         }
         if config.gripper.enabled:
-            self._outputs['gripper'] = self.create_publisher(
-                Float64, config.gripper.topic, latched_qos())
+            self._gripper_output = GripperOutput(self, config.gripper)
         self._counts_at = (self._now(), dict(self.assembler.counts))
         self._own_timers.append(
             self.create_timer(config.diagnostics_period_s, self._publish_diagnostics))
@@ -239,6 +240,9 @@ class PolicyNode(LifecycleNode):
             self.destroy_subscription(sub)
         for pub in self._outputs.values():
             self.destroy_publisher(pub)
+        if self._gripper_output is not None:
+            self._gripper_output.destroy()
+            self._gripper_output = None
         self._own_timers, self._input_subscriptions, self._outputs = [], [], {}
         if self.inference is not None:
             self.inference.close()
@@ -345,13 +349,11 @@ class PolicyNode(LifecycleNode):
     def _publish_step(self, result) -> None:
         pubs = self._outputs
         pubs['action'].publish(Float64MultiArray(data=result.action.astype(float).tolist()))
-        if 'gripper' in pubs:
+        if self._gripper_output is not None:
             before = self._gripper.closed
             closed = self._gripper.update(float(result.action[self.gripper_index]))
             if closed != before:
-                gripper = self.config.gripper
-                pubs['gripper'].publish(Float64(
-                    data=gripper.closed_width if closed else gripper.open_width))
+                self._gripper_output.send(closed)
         if result.neighbors:
             msg = Float64MultiArray(data=[float(v) for n in result.neighbors
                                           for v in (n.episode, n.step, n.distance)])

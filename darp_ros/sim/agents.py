@@ -29,20 +29,29 @@ import numpy as np
 EXPERT_SEED_OFFSET = 7_919   # decorrelates the demonstrator's style from the scene
 
 
+def check_style_diversity(diversity: float) -> float:
+    """Return diversity, or raise ConfigError unless it lies in [0, 1]."""
+    if not 0.0 <= diversity <= 1.0:
+        raise ConfigError(f'style diversity must be in [0, 1] (1: the full style ranges, '
+                          f'0: one fixed demonstrator), found {diversity}')
+    return diversity
+
+
 class ExpertAgent:
     """A scripted expert with per-episode randomized style and action noise."""
 
-    def __init__(self, task: str, noise: float = 0.0):
+    def __init__(self, task: str, noise: float = 0.0, style_diversity: float = 1.0):
         if noise < 0:
             raise ConfigError(f'expert noise must be >= 0, found {noise}')
         self.factory = expert_for(task)
         self.noise = noise
+        self.style_diversity = check_style_diversity(style_diversity)
         self.expert = None
 
     def reset(self, env, seed: int) -> None:
-        """Start an episode; its style depends on seed only."""
+        """Start an episode; its style depends on seed (and style_diversity) only."""
         rng = np.random.default_rng(seed + EXPERT_SEED_OFFSET)
-        self.expert = self.factory(env, rng, self.noise)
+        self.expert = self.factory(env, rng, self.noise, self.style_diversity)
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         """Return the expert's action for the current simulator state."""

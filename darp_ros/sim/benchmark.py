@@ -58,6 +58,7 @@ class BenchmarkPlan:
     seed: int = 100_000             # reporting seeds: seed .. seed + episodes - 1
     demo_seed: int = 0              # demonstrations come from seeds demo_seed, demo_seed+1, ...
     noise: float = 0.05
+    style_diversity: float = 1.0    # scale of the expert's style ranges (1: full, 0: one style)
     shift_placement: float = 1.5    # the distribution-shift rows widen placement this much
     workers: int = 2
 
@@ -100,14 +101,23 @@ def run_dir(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Path:
 def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
     """Collect max(plan.demos) expert demonstrations for task unless they exist."""
     path = dataset_path(plan, task)
+    record = path.parent / 'expert.json'
+    if path.exists() and record.exists():
+        # Records written before the knob existed were collected at the full ranges.
+        kept = json.loads(record.read_text()).get('style_diversity', 1.0)
+        if kept != plan.style_diversity:
+            raise ConfigError(f'{path} was collected with style diversity {kept}, not '
+                              f'{plan.style_diversity}: use another --out')
     if not path.exists():
         result = collect_demos(task, max(plan.demos), plan.demo_seed, plan.noise,
-                               workers=plan.workers, progress=True)
+                               workers=plan.workers, progress=True,
+                               style_diversity=plan.style_diversity)
         write_demos(path, result.episodes, result.env_args)
-        record = {'attempts': result.attempts, 'successes': result.successes,
-                  'expert_success_rate': result.success_rate, 'noise': plan.noise,
-                  'seeds': [plan.demo_seed, plan.demo_seed + result.attempts - 1]}
-        (path.parent / 'expert.json').write_text(json.dumps(record, indent=2) + '\n')
+        summary = {'attempts': result.attempts, 'successes': result.successes,
+                   'expert_success_rate': result.success_rate, 'noise': plan.noise,
+                   'style_diversity': plan.style_diversity,
+                   'seeds': [plan.demo_seed, plan.demo_seed + result.attempts - 1]}
+        record.write_text(json.dumps(summary, indent=2) + '\n')
     return path
 
 

@@ -21,6 +21,7 @@ from typing import List, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.data.demos import Episode
+from darp_ros.sim.agents import check_style_diversity
 from darp_ros.sim.environment import make_env_args
 from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
 from darp_ros.sim.tasks import task_spec
@@ -49,20 +50,22 @@ class CollectResult:
 
 def collect_demos(task: str, count: int, seed: int = 0, noise: float = 0.0,
                   cameras: Sequence[str] = (), image_size: int = 84, workers: int = 1,
-                  progress: bool = False) -> CollectResult:
+                  progress: bool = False, style_diversity: float = 1.0) -> CollectResult:
     """
     Run the task's expert from seeds seed, seed+1, ... until count episodes succeeded.
 
     Failed attempts are dropped (and counted), so the dataset holds expert behaviour
     only; attempts stop at MAX_ATTEMPTS_PER_DEMO x count, and the caller sees how many
-    were kept.
+    were kept. style_diversity scales the ranges of the demonstrators' styles (1: the
+    full ranges, 0: one fixed demonstrator).
     """
     if count < 1:
         raise ConfigError(f'episode count must be >= 1, found {count}')
+    check_style_diversity(style_diversity)
     spec = task_spec(task)
     env_args = make_env_args(task, cameras, image_size)
-    job = RolloutJob(env_args, AgentSpec('expert', task=task, noise=noise), spec.horizon,
-                     record=True)
+    agent = AgentSpec('expert', task=task, noise=noise, style_diversity=style_diversity)
+    job = RolloutJob(env_args, agent, spec.horizon, record=True)
     result = CollectResult([], env_args)
     next_seed, budget = seed, MAX_ATTEMPTS_PER_DEMO * count
     while len(result.episodes) < count and result.attempts < budget:

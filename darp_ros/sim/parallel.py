@@ -42,13 +42,14 @@ class AgentSpec:
     task: str = ''
     model_dir: str = ''
     noise: float = 0.0          # expert action noise
+    style_diversity: float = 1.0    # scale of the expert's style ranges (1: full, 0: one style)
     obs_noise: float = 0.0      # sensor noise added to a policy's low-dim observations
     device: str = 'cpu'
 
     def build(self):
         """Return the agent this spec describes."""
         if self.kind == 'expert':
-            return ExpertAgent(self.task, self.noise)
+            return ExpertAgent(self.task, self.noise, self.style_diversity)
         from darp_ros.core.runtime import PolicyRuntime
         return PolicyAgent(PolicyRuntime.load(self.model_dir, self.device), self.obs_noise)
 

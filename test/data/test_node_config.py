@@ -64,6 +64,8 @@ def test_images_default_to_best_effort_depth_one():
     ({'gripper.enabled': True, 'gripper.open_below': 0.6}, 'hysteresis'),
     ({'command.relative_to': ['missing']}, "command key 'missing'"),
     ({'limits.velocity': [1.0, float('nan')]}, 'not finite'),
+    ({'gripper.enabled': True, 'gripper.output': 'action', 'gripper.open_action': 'move'},
+     'SERVER PACKAGE/action/TYPE'),
 ])
 def test_bad_parameters_name_themselves(changes, words):
     with pytest.raises(ConfigError, match=words):

@@ -32,7 +32,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import Log
 import rclpy
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray
 
@@ -118,7 +118,10 @@ class Graph:
         """Stop spinning and tear everything down."""
         self.executor.shutdown(timeout_sec=2.0)
         for node in self.nodes:
-            node.destroy_node()
+            try:
+                node.destroy_node()
+            except Exception as exc:  # noqa: B902 - destroy the others regardless
+                print(f'destroying {node.get_name()} failed: {exc}')
         rclpy.try_shutdown(context=self.context)
         self.thread.join(timeout=2.0)
 
@@ -206,7 +209,9 @@ class Probe:
         node.create_subscription(Float64, '/policy_node/novelty', self._on(self.novelty), 10)
         self.rosout = node.create_subscription(
             Log, '/rosout', self._on(self.logs),
-            QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
+            # Transient local: /rosout keeps recent lines for late joiners, so none is missed.
+            QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL))
         node.create_timer(0.02, self._publish)
 
     def wait_connected(self, publishers: int = 2) -> None:

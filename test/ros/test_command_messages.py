@@ -13,11 +13,14 @@
 # limitations under the License.
 
 
-"""Command vectors become the message each command type names."""
+"""Command vectors become the message each command type names; gripper goals get filled."""
+
+from types import SimpleNamespace
 
 from builtin_interfaces.msg import Time
-from darp_ros.data.node_config import CommandMapping
+from darp_ros.data.node_config import CommandMapping, GripperMapping
 from darp_ros.ros.command_messages import WRITERS
+from darp_ros.ros.gripper_output import fill_goal
 import numpy as np
 import pytest
 
@@ -56,3 +59,13 @@ def test_twist_and_pose_are_stamped_in_the_configured_frame():
     pose = write('pose', [0.4, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0], frame_id='fr3_link0')
     assert (pose.pose.position.x, pose.pose.orientation.x, pose.pose.orientation.w) == \
         (0.4, 1.0, 0.0)
+
+
+def test_gripper_goals_get_the_fields_their_action_has():
+    mapping = GripperMapping(enabled=True, speed=0.2, force=30.0, epsilon=0.05)
+    grasp = fill_goal(SimpleNamespace(width=None, speed=None, force=None,
+                                      epsilon=SimpleNamespace(inner=0, outer=0)), 0.01, mapping)
+    assert (grasp.width, grasp.speed, grasp.force, grasp.epsilon.inner, grasp.epsilon.outer) == \
+        (0.01, 0.2, 30.0, 0.05, 0.05)
+    move = fill_goal(SimpleNamespace(width=None, speed=None), 0.08, mapping)
+    assert vars(move) == {'width': 0.08, 'speed': 0.2}

@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def franka():
     """Return (graph, config, commands, widths) with the node active on franka topics."""
     params = read_parameter_file(ROOT / 'config' / 'franka_fr3.yaml')
-    params.update(model_dir=str(ROOT / 'models' / 'lift_darp'), device='cpu')
+    # franka_msgs is not installed here: the gripper reports a width instead of action goals.
+    params.update({'model_dir': str(ROOT / 'models' / 'lift_darp'), 'device': 'cpu',
+                   'gripper.output': 'width', 'gripper.topic': 'test/gripper_width'})
     graph = Graph(params)
     probe = graph.probe
     commands, widths = [], []

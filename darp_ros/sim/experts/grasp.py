@@ -33,12 +33,22 @@ class Style:
     grasp_depth: float
 
     @classmethod
-    def sample(cls, rng: np.random.Generator, depth=(-0.012, -0.002)) -> 'Style':
-        """Draw a demonstrator style; depth is the range of grasp heights about the origin."""
-        return cls(approach_height=rng.uniform(0.05, 0.12),
-                   approach_offset=rng.uniform(-0.03, 0.03, 2),
-                   speed=rng.uniform(0.6, 1.0),
-                   grasp_depth=rng.uniform(*depth))
+    def sample(cls, rng: np.random.Generator, depth=(-0.012, -0.002),
+               diversity: float = 1.0) -> 'Style':
+        """
+        Draw a demonstrator style; depth is the range of grasp heights about the origin.
+
+        diversity in [0, 1] scales every range about its middle: 1 draws from the full
+        ranges, 0 gives one fixed demonstrator (the middle of each). The rng advances the
+        same way at every diversity, so later draws from it do not depend on diversity.
+        """
+        def draw(low, high, size=None):
+            margin = (1.0 - diversity) * (high - low) / 2   # 0.0 at 1: the ranges unchanged
+            return rng.uniform(low + margin, high - margin, size)
+        return cls(approach_height=draw(0.05, 0.12),
+                   approach_offset=draw(-0.03, 0.03, 2),
+                   speed=draw(0.6, 1.0),
+                   grasp_depth=draw(*depth))
 
 
 def start_yaw(env) -> float:

@@ -20,9 +20,10 @@ from darp_ros.sim.experts.pose import body_pos, CLOSED, eef_pose
 import numpy as np
 
 
-def lift_expert(env, rng: np.random.Generator, noise: float) -> PhaseExpert:
+def lift_expert(env, rng: np.random.Generator, noise: float,
+                diversity: float = 1.0) -> PhaseExpert:
     """Return a Lift expert with a randomized approach."""
-    style = Style.sample(rng)
+    style = Style.sample(rng, diversity=diversity)
     cube = env.cube.root_body
     start = body_pos(env, cube)
     lift_height = rng.uniform(0.10, 0.20)

@@ -23,9 +23,10 @@ PEG = 'peg1'            # the square peg
 PEG_CLEARANCE = 0.16    # height of the nut over the peg's base while carrying
 
 
-def nut_expert(env, rng: np.random.Generator, noise: float) -> PhaseExpert:
+def nut_expert(env, rng: np.random.Generator, noise: float,
+               diversity: float = 1.0) -> PhaseExpert:
     """Return a NutAssemblySquare expert with a randomized approach."""
-    style = Style.sample(rng, depth=(-0.008, 0.0))
+    style = Style.sample(rng, depth=(-0.008, 0.0), diversity=diversity)
     nut = env.nuts[env.nut_id]
     body, handle = nut.root_body, nut.important_sites['handle']
     gripper_yaw0 = start_yaw(env)

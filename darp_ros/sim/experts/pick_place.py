@@ -22,9 +22,10 @@ import numpy as np
 TRAVEL_HEIGHT = 0.98     # world z that clears the bin walls with the can hanging below
 
 
-def pick_place_expert(env, rng: np.random.Generator, noise: float) -> PhaseExpert:
+def pick_place_expert(env, rng: np.random.Generator, noise: float,
+                      diversity: float = 1.0) -> PhaseExpert:
     """Return a PickPlaceCan expert with a randomized approach and drop height."""
-    style = Style.sample(rng, depth=(0.0, 0.02))
+    style = Style.sample(rng, depth=(0.0, 0.02), diversity=diversity)
     can = env.objects[env.object_id].root_body
     # The can's quadrant of the right bin lies at the edge of the Panda's reach; aiming
     # between its centre and the bin's centre keeps the arm away from its limits.

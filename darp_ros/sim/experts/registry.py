@@ -31,7 +31,11 @@ EXPERTS: Dict[str, Callable] = {
 
 
 def expert_for(task: str) -> Callable:
-    """Return the expert factory (env, rng, noise) -> PhaseExpert for task."""
+    """
+    Return the expert factory (env, rng, noise, diversity=1.0) -> PhaseExpert for task.
+
+    diversity scales the ranges its demonstrator styles are drawn from (Style.sample).
+    """
     try:
         return EXPERTS[task]
     except KeyError:

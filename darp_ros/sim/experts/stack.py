@@ -20,9 +20,10 @@ from darp_ros.sim.experts.pose import body_pos, CLOSED, eef_pose, OPEN
 import numpy as np
 
 
-def stack_expert(env, rng: np.random.Generator, noise: float) -> PhaseExpert:
+def stack_expert(env, rng: np.random.Generator, noise: float,
+                 diversity: float = 1.0) -> PhaseExpert:
     """Return a Stack expert with a randomized approach and carry height."""
-    style = Style.sample(rng)
+    style = Style.sample(rng, diversity=diversity)
     cube_a, cube_b = env.cubeA.root_body, env.cubeB.root_body
     half_a, half_b = float(env.cubeA.size[2]), float(env.cubeB.size[2])
     carry = rng.uniform(0.06, 0.12)          # clearance of cube A over cube B while carrying
