@@ -59,6 +59,7 @@ setup(
         'console_scripts': [
             'darp = darp_ros.cli.main:main',
             'policy_node = darp_ros.ros.policy_node:main',
+            'robosuite_bridge_node = darp_ros.ros.robosuite_bridge_node:main',
         ],
     },
 )

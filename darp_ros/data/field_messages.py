@@ -61,6 +61,8 @@ class JointPicker:
 
     The name-to-index map is rebuilt only when a message's name list differs from the
     previous one, since joint states arrive at up to 1 kHz with the same names each time.
+    The names ('*',) take every value in message order: for vectors a tool of this project
+    publishes as JointState because it is the standard stamped vector.
     """
 
     def __init__(self, names: Sequence[str], field: str = 'position'):
@@ -88,6 +90,10 @@ class JointPicker:
         if len(positions) != len(message_names):
             raise ObservationError(
                 f'joint state names {_repeated(message_names)} appear more than once')
+        if self.names == ('*',):
+            indices = np.arange(len(message_names), dtype=np.intp)
+            self._cached = (message_names, indices)
+            return indices
         missing = [name for name in self.names if name not in positions]
         if missing:
             raise ObservationError(
@@ -108,7 +114,8 @@ class JointPicker:
         picked = values[indices]
         finite = np.isfinite(picked)
         if not finite.all():
-            bad = {self.names[i]: float(picked[i]) for i in np.flatnonzero(~finite)}
+            names = message_names if self.names == ('*',) else self.names
+            bad = {names[i]: float(picked[i]) for i in np.flatnonzero(~finite)}
             raise ObservationError(f'joint state {self.field} is not finite for joints {bad}')
         return picked
 

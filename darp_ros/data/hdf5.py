@@ -172,6 +172,14 @@ def _read_episode(grp: h5py.Group, name: str, obs_keys: Sequence[str]) -> Episod
     return episode
 
 
+def read_env_args(path) -> dict:
+    """Return the env_args a demonstration file records ({} when it records none)."""
+    path = os.fspath(path)
+    with _errors_with_path(path):
+        with _open(path) as handle:
+            return _env_args(_data_group(handle))
+
+
 def read_demos(path, obs_keys: Sequence[str], *, demos: Optional[Sequence[str]] = None,
                filter_key: Optional[str] = None) -> DemoDataset:
     """Read demos (all, the named ones, or a mask filter key) in numeric demo_N order."""

@@ -79,7 +79,7 @@ class InputMapping:
     def width(self) -> Optional[int]:
         """Return the number of values this mapping yields, when the config alone says."""
         if self.msg_type == 'joint_state':
-            return len(self.joints)
+            return None if self.joints == ('*',) else len(self.joints)
         if self.msg_type == 'pose_stamped':
             return POSE_WIDTH[self.field]
         if self.msg_type == 'float64_multi_array' and self.indices:
@@ -175,6 +175,7 @@ class NodeConfig:
     fault_behavior: str
     hold_timeout_s: float
     max_step_time_s: float
+    sync_inputs: bool
     cpu_threads: int
     warmup_steps: int
     log_throttle_s: float
@@ -279,6 +280,10 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
                           f'gripper.close_above ({gripper.close_above}): that gap is the '
                           'hysteresis')
     limits = {k: v for k, v in _group(top, 'limits.').items() if v not in (None, 0.0)}
+    unstamped = [m.key for m in inputs if m.msg_type == 'float64_multi_array']
+    if top['sync_inputs'] and unstamped:
+        raise ConfigError(f'sync_inputs needs stamped inputs; {unstamped} come as '
+                          'float64_multi_array, which has no header')
     for key in command.relative_to + command.state_keys:
         if key not in keys:
             raise ConfigError(f'command key {key!r} is not among observation_keys {list(keys)}')
@@ -287,7 +292,8 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
         control_rate_hz=top['control_rate_hz'], max_input_age_s=top['max_input_age_s'],
         max_future_stamp_s=top['max_future_stamp_s'], fault_behavior=top['fault_behavior'],
         hold_timeout_s=top['hold_timeout_s'],
-        max_step_time_s=top['max_step_time_s'], cpu_threads=top['cpu_threads'],
+        max_step_time_s=top['max_step_time_s'], sync_inputs=top['sync_inputs'],
+        cpu_threads=top['cpu_threads'],
         warmup_steps=top['warmup_steps'],
         log_throttle_s=top['log_throttle_s'], diagnostics_period_s=top['diagnostics_period_s'],
         inputs=inputs, command=command, gripper=gripper, limits=limits)

@@ -99,6 +99,9 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
     _p('max_step_time_s', 'double', 0.0,
        'An inference slower than this is an overrun (held); 0 means one control period',
        low=0.0, high=10.0, read_only=False),
+    _p('sync_inputs', 'bool', False,
+       'Lockstep simulation: act once per set of inputs that all carry one new stamp, '
+       'instead of on the timer (which then only watches for stale inputs)'),
     _p('cpu_threads', 'integer', 1,
        'Torch CPU threads for inference. 1 keeps idle worker threads from spinning on the '
        "cores the node's own threads need; raise it for large image encoders on free cores",
@@ -178,7 +181,9 @@ OBS_TEMPLATE: Tuple[ParameterSpec, ...] = (
     _p('type', 'string', '', 'Message type of the topic', choices=INPUT_TYPES),
     _p('field', 'string', '',
        'joint_state: position|velocity|effort; pose_stamped: position|orientation|pose'),
-    _p('joints', 'string_array', None, 'joint_state: joint names, in the order the key expects'),
+    _p('joints', 'string_array', None,
+       "joint_state: joint names, in the order the key expects; ['*']: every position in "
+       'message order (vectors the robosuite bridge publishes)'),
     _p('indices', 'integer_array', None, 'float64_multi_array: elements to take', low=0),
     _p('reliability', 'string', '',
        'QoS reliability; default best_effort for images, reliable otherwise',

@@ -76,6 +76,16 @@ class ObservationAssembler:
         self.slots[topic] = Slot(msg, arrival_s, _header_stamp(msg))
         self.counts[topic] = self.counts.get(topic, 0) + 1
 
+    def common_stamp(self) -> Optional[float]:
+        """Return the stamp every topic's newest message shares, or None if they differ."""
+        stamps = set()
+        for topic in self.counts:
+            slot = self.slots.get(topic)
+            if slot is None or slot.stamp_s is None:
+                return None
+            stamps.add(slot.stamp_s)
+        return stamps.pop() if len(stamps) == 1 else None
+
     def ages(self, now_s: float) -> Dict[str, TopicAge]:
         """Return the age of every topic heard from so far."""
         return {topic: TopicAge(None if slot.stamp_s is None else now_s - slot.stamp_s,

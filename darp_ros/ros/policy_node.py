@@ -114,6 +114,7 @@ class PolicyNode(LifecycleNode):
         self._gripper.reset()
         self.stats.restart()
         self._faulted = False
+        self._synced_stamp = -float('inf')
         self._active = True
         self._own_timers.append(self.create_timer(self.period_s, self._tick))
         self.get_logger().info(f'active: commanding {self.config.command.kind} on '
@@ -202,7 +203,7 @@ class PolicyNode(LifecycleNode):
             mapping = mappings[0]
             self._input_subscriptions.append(self.create_subscription(
                 MSG_TYPES[mapping.msg_type], topic,
-                lambda msg, topic=topic: self.assembler.update(topic, msg, self._now()),
+                lambda msg, topic=topic: self._on_input(topic, msg),
                 input_qos(mapping)))
         writer = WRITERS[config.command.kind]
         self._outputs = {
@@ -258,18 +259,45 @@ class PolicyNode(LifecycleNode):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
+    def _on_input(self, topic: str, msg) -> None:
+        self.assembler.update(topic, msg, self._now())
+        if self.config.sync_inputs and self._active:
+            stamp = self.assembler.common_stamp()
+            # Lockstep: one step per complete set of inputs, whatever order they came in. A
+            # set that could not be acted on (e.g. it beat its /clock message) is tried again
+            # when the simulator republishes it.
+            if stamp is not None and stamp > self._synced_stamp and self._control_step():
+                self._synced_stamp = stamp
+
     def _tick(self) -> None:
         if not self._active:
             return
+        if not self.config.sync_inputs:
+            self.stats.tick(time.perf_counter())
+            self._control_step()
+            return
+        try:  # lockstep steps on inputs; the timer only watches them go stale
+            self.assembler.assemble(self._now())
+        except InputFault as exc:
+            self._fault(str(exc))
+
+    def _control_step(self) -> bool:
+        """Assemble the newest inputs and hand them to the inference thread, if possible."""
         start = time.perf_counter()
-        self.stats.tick(start)
         try:
             obs = self.assembler.assemble(self._now())
         except InputFault as exc:
-            return self._fault(str(exc))
+            self._fault(str(exc))
+            return False
+        if self.config.sync_inputs:
+            # The previous step's command is out (that is why these inputs exist); its
+            # thread is only finishing the step's bookkeeping.
+            self.inference.wait()
         if not self.inference.submit(self._act, obs, start):
             self.stats.overruns += 1
             self._fault('overrun: the previous inference is still running')
+            return False
+        return True
 
     def _act(self, obs, start: float) -> None:
         """Infer, check the deadline, filter and publish (on the inference thread)."""
@@ -280,7 +308,9 @@ class PolicyNode(LifecycleNode):
         self.stats.latencies.append(result.latency_s)
         elapsed = time.perf_counter() - start
         deadline = self.config.max_step_time_s or self.period_s
-        if elapsed > deadline:
+        # In lockstep the simulator waits for the command: lateness is not an overrun there,
+        # and holding for it would make results depend on the machine's speed.
+        if elapsed > deadline and not self.config.sync_inputs:
             self.stats.overruns += 1
             return self._fault(f'overrun: the step took {elapsed * 1e3:.1f} ms, more than '
                                f'{deadline * 1e3:.1f} ms')

@@ -28,6 +28,7 @@ import numpy as np
 
 ROBOSUITE_ENV_TYPE = 1      # robomimic's EnvType.ROBOSUITE_TYPE
 CONTROL_FREQ_HZ = 20
+BUILD_SEED = 0              # seeds the model build (object sizes); episodes reseed after
 
 
 def controller_config(robot: str = 'Panda') -> dict:
@@ -98,6 +99,10 @@ def build_env(env_args: Mapping, *, offscreen: bool = False, placement_scale: fl
     # A soft reset keeps the loaded model, so a widened placement range survives resets
     # (a hard reset rebuilds some tasks' samplers), and resets are ~10x faster.
     kwargs.setdefault('hard_reset', False)
+    # Models draw their objects' sizes from env.rng while they are built (Lift's cube:
+    # 20-22 mm); unseeded, two builds differed by up to 1 mm in cube height and the same
+    # episode seed gave different episodes in different processes.
+    kwargs.setdefault('seed', BUILD_SEED)
     import robosuite
     env = robosuite.make(env_args['env_name'], **kwargs)
     if placement_scale != 1.0:
