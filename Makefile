@@ -18,10 +18,10 @@ test: setup
 lint: setup
 	$(PYTHON) -m pytest -q test/test_flake8.py test/test_pep257.py test/test_copyright.py
 
-demo:
-	@echo "make demo (closed loop through ROS 2 in robosuite) is not built yet: it arrives with"
-	@echo "the robosuite bridge. Until then, see README.md for darp train / darp info."
-	@exit 2
+# The closed loop through ROS 2 in robosuite: the robosuite bridge and the policy node over
+# DDS (one process), the shipped Lift bundle, five episodes, lockstep. About a minute on 2 CPUs.
+demo: setup
+	$(VENV)/bin/darp sim --model models/lift_darp --episodes 5 --seed 100000
 
 clean:
 	rm -rf $(VENV) build install log *.egg-info .pytest_cache

@@ -19,7 +19,8 @@ Launch the DARP policy node.
       [use_sim:=false] [namespace:=NS] [autostart:=auto] [record:=false] [bag:=PATH]
 
 robot_config names a file in share/darp_ros/config (franka_fr3, franka_panda) or is a path
-to your own. use_sim:=true reads config/sim.yaml and runs on sim time. The node is a
+to your own. use_sim:=true reads config/sim.yaml, runs on sim time and starts the robosuite
+bridge on the environment the model was trained in (as sim.launch.py does). The node is a
 lifecycle node: on the robot it waits for `ros2 lifecycle set <node> configure` and
 `activate` unless autostart:=true; in simulation it starts by itself. record:=true records
 every topic to an mcap bag.
@@ -32,10 +33,11 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import LifecycleNode
+from launch_ros.actions import LifecycleNode, Node
 
 PACKAGE = 'darp_ros'
 EXECUTABLE = 'policy_node'
+BRIDGE_EXECUTABLE = 'robosuite_bridge_node'
 NODE_NAME = 'policy_node'
 DEFAULT_MODEL = 'lift_darp'
 DEFAULT_ROBOT_CONFIG = 'franka_fr3'
@@ -61,10 +63,16 @@ def _policy_node(context):
         'autostart': use_sim if autostart == 'auto' else autostart == 'true',
         'use_sim_time': use_sim,
     }
-    return [LifecycleNode(
+    nodes = [LifecycleNode(
         package=PACKAGE, executable=EXECUTABLE, name=NODE_NAME,
         namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
         parameters=[_config_path(share, config), overrides])]
+    if use_sim:
+        bridge_parameters = {'env_from': overrides['model_dir'], 'use_sim_time': True}
+        nodes.append(Node(package=PACKAGE, executable=BRIDGE_EXECUTABLE,
+                          name='robosuite_bridge', namespace=LaunchConfiguration('namespace'),
+                          output='screen', parameters=[bridge_parameters]))
+    return nodes
 
 
 def generate_launch_description():

@@ -14,7 +14,7 @@
 
 
 """
-The launch file and the shipped configs agree with the package.
+The launch files and the shipped configs agree with the package.
 
 launch_ros cannot be installed here, so the file is read as source: its executable must be
 a console script of setup.py, its config names must be files in config/, the parameters it
@@ -34,15 +34,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / 'launch' / 'policy.launch.py'
+LAUNCH_FILES = (LAUNCH, ROOT / 'launch' / 'sim.launch.py')
 CONFIGS = sorted((ROOT / 'config').glob('*.yaml'))
 # Parameters every ROS 2 node has without declaring them.
 ROS_PARAMETERS = {'use_sim_time'}
 
 
-def launch_constants() -> dict:
-    """Return the launch file's module-level constants, read without importing launch."""
+def launch_constants(path: Path = LAUNCH) -> dict:
+    """Return a launch file's module-level constants, read without importing launch."""
     constants = {}
-    for node in ast.parse(LAUNCH.read_text()).body:
+    for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name):
             try:
@@ -52,33 +53,40 @@ def launch_constants() -> dict:
     return constants
 
 
-def overrides_keys() -> set:
-    """Return the keys of the parameter dict the launch file passes to the node."""
-    for node in ast.walk(ast.parse(LAUNCH.read_text())):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'overrides':
+def dict_keys(path: Path, name: str) -> set:
+    """Return the keys of the dict a launch file assigns to name."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == name:
             return {ast.literal_eval(key) for key in node.value.keys}
-    raise AssertionError('policy.launch.py has no overrides dict')
+    raise AssertionError(f'{path.name} has no {name} dict')
 
 
-def test_the_executable_is_a_console_script_with_a_main():
-    constants = launch_constants()
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_the_executables_are_console_scripts_with_a_main(path):
+    constants = launch_constants(path)
     setup = (ROOT / 'setup.py').read_text()
-    entry = f"'{constants['EXECUTABLE']} = darp_ros.ros.policy_node:main'"
-    assert entry in setup
-    module = importlib.import_module('darp_ros.ros.policy_node')
-    assert callable(module.main)
+    for executable in (constants['EXECUTABLE'], constants['BRIDGE_EXECUTABLE']):
+        assert f"'{executable} = darp_ros.ros.{executable}:main'" in setup
+        assert callable(importlib.import_module(f'darp_ros.ros.{executable}').main)
 
 
-def test_the_parameters_the_launch_file_sets_are_declared_by_the_node():
-    constants = launch_constants()
-    assert overrides_keys() == set(constants['LAUNCH_PARAMETERS'])
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_the_parameters_the_launch_files_set_are_declared_by_the_nodes(path):
+    from darp_ros.ros.robosuite_bridge_node import BRIDGE_PARAMETERS
+    constants = launch_constants(path)
+    assert dict_keys(path, 'overrides') == set(constants['LAUNCH_PARAMETERS'])
     assert set(constants['LAUNCH_PARAMETERS']) <= set(parameter_names()) | ROS_PARAMETERS
+    bridge = dict_keys(path, 'bridge_parameters')
+    assert bridge <= {spec.name for spec in BRIDGE_PARAMETERS} | ROS_PARAMETERS
+    if 'BRIDGE_LAUNCH_PARAMETERS' in constants:
+        assert bridge == set(constants['BRIDGE_LAUNCH_PARAMETERS'])
 
 
 def test_the_configs_the_launch_file_names_exist():
     constants = launch_constants()
     for name in (constants['DEFAULT_ROBOT_CONFIG'], constants['SIM_CONFIG']):
         assert (ROOT / 'config' / f'{name}.yaml').is_file()
+    assert launch_constants(LAUNCH_FILES[1])['SIM_CONFIG'] == constants['SIM_CONFIG']
     assert {'franka_fr3.yaml', 'franka_panda.yaml', 'sim.yaml'} <= {p.name for p in CONFIGS}
 
 
@@ -99,11 +107,14 @@ def test_every_config_drives_the_default_model(path):
                          ActionSpec.from_dict(manifest['action']).dim)
 
 
-def test_the_launch_description_builds_where_launch_ros_is_installed():
+@pytest.mark.parametrize('path, expected', [
+    (LAUNCH, {'model_dir', 'robot_config', 'use_sim', 'namespace', 'record'}),
+    (ROOT / 'launch' / 'sim.launch.py', {'model_dir', 'episodes', 'seed', 'mode'}),
+], ids=['policy.launch.py', 'sim.launch.py'])
+def test_the_launch_description_builds_where_launch_ros_is_installed(path, expected):
     pytest.importorskip('launch_ros')
-    spec = importlib.util.spec_from_file_location('policy_launch', LAUNCH)
+    spec = importlib.util.spec_from_file_location(path.stem.replace('.', '_'), path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     description = module.generate_launch_description()
-    arguments = {a.name for a in description.get_launch_arguments()}
-    assert {'model_dir', 'robot_config', 'use_sim', 'namespace', 'record'} <= arguments
+    assert expected <= {a.name for a in description.get_launch_arguments()}

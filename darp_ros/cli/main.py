@@ -25,10 +25,11 @@ import sys
 from typing import Optional, Sequence
 
 from darp_ros import __version__
-from darp_ros.cli import benchmark, collect, eval as evaluate, info, pretrain_encoder, train
+from darp_ros.cli import (benchmark, collect, eval as evaluate, info, pretrain_encoder, sim,
+                          train)
 from darp_ros.core.errors import DarpError
 
-COMMANDS = (collect, pretrain_encoder, train, evaluate, benchmark, info)
+COMMANDS = (collect, pretrain_encoder, train, evaluate, sim, benchmark, info)
 LOG_FORMAT = '%(levelname)s %(name)s: %(message)s'
 
 

@@ -124,6 +124,7 @@ class RobosuiteBridge(Node):
         self.late_steps = 0
         self.rejected_commands = 0
         self._published_at = 0.0
+        self._episode_start = (0.0, 0, 0)
         self._thread = threading.Thread(target=self._run, name='robosuite_bridge', daemon=True)
 
     def _value(self, name: str):
@@ -166,6 +167,7 @@ class RobosuiteBridge(Node):
 
     def _episode(self, seed: int) -> None:
         self._reset_requested.clear()
+        self._episode_start = (time.perf_counter(), len(self.latencies_s), self.late_steps)
         obs = self.session.reset(seed)
         self._publish(obs)
         while not self.session.status().done and not self._stop.is_set():
@@ -242,7 +244,10 @@ class RobosuiteBridge(Node):
     def _report(self, status) -> None:
         outcome = {'seed': status.seed, 'success': status.success, 'steps': status.steps,
                    'horizon': status.horizon}
-        self.outcomes.append(outcome)
+        started, first_latency, late = self._episode_start
+        self.outcomes.append({**outcome, 'seconds': time.perf_counter() - started,
+                              'latencies_s': self.latencies_s[first_latency:],
+                              'late_steps': self.late_steps - late})
         self._pubs['episode'].publish(DiagnosticStatus(
             level=DiagnosticStatus.OK if status.success else DiagnosticStatus.WARN,
             name='episode', message='success' if status.success else 'failure',

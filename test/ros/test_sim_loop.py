@@ -21,6 +21,7 @@ seeds, same initial states, same policy object), run the same twice, and survive
 commands. Uses the shipped Lift bundle and config/sim.yaml, with a short horizon.
 """
 
+import json
 from pathlib import Path
 import threading
 import time
@@ -218,3 +219,16 @@ def test_cameras_are_published_upright_as_rgb8():
         np.testing.assert_array_equal(pixels, expected)
     finally:
         graph.close()
+
+
+def test_darp_sim_prints_and_writes_the_figures(tmp_path, capsys):
+    from darp_ros.cli.main import main
+    out = tmp_path / 'sim.json'
+    assert main(['sim', '--model', str(MODEL), '--episodes', '2', '--seed', '100000',
+                 '--horizon', '10', '--json', str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert 'darp on Lift: success' in printed
+    assert 'observation -> command latency through DDS' in printed
+    figures = json.loads(out.read_text())
+    assert figures['episodes'] == 2 and figures['seeds'] == [100000, 100001]
+    assert figures['transport'] == 'ros2 (lockstep)' and figures['latency']['steps'] > 0
