@@ -276,6 +276,8 @@ class PolicyNode(LifecycleNode):
             self.stats.tick(time.perf_counter())
             self._control_step()
             return
+        if self._synced_stamp == -float('inf'):
+            return  # lockstep has not started: nothing was commanded, nothing to hold
         try:  # lockstep steps on inputs; the timer only watches them go stale
             self.assembler.assemble(self._now())
         except InputFault as exc:
