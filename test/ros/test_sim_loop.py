@@ -232,3 +232,16 @@ def test_darp_sim_prints_and_writes_the_figures(tmp_path, capsys):
     figures = json.loads(out.read_text())
     assert figures['episodes'] == 2 and figures['seeds'] == [100000, 100001]
     assert figures['transport'] == 'ros2 (lockstep)' and figures['latency']['steps'] > 0
+
+
+def test_realtime_steps_at_the_control_rate_and_counts_late_commands():
+    graph = SimGraph(bridge_params(episodes=1, horizon=6, mode='realtime'), with_policy=False)
+    try:
+        start = time.monotonic()
+        graph.run(timeout=10.0)
+        took = time.monotonic() - start
+        assert graph.bridge.outcomes[0]['steps'] == 6
+        assert graph.bridge.late_steps == 6  # nobody commanded: every step reused the hold
+        assert took >= 6 * 0.05 * 0.9
+    finally:
+        graph.close()
