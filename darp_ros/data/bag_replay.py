@@ -31,6 +31,8 @@ from darp_ros.data.node_config import NodeConfig
 from darp_ros.data.observation_assembler import InputFault, ObservationAssembler
 import numpy as np
 
+TIE_S = 1e-6
+
 
 @dataclass(frozen=True)
 class ReplayStep:
@@ -55,7 +57,8 @@ def replay_observations(reader: BagReader, config: NodeConfig, spec: Observation
     period, tick, t = 1.0 / rate_hz, 0, pending.log_time_s
     start = t
     while True:
-        while pending is not None and pending.log_time_s <= t:
+        # A message logged at the tick (to within float rounding) has arrived by it.
+        while pending is not None and pending.log_time_s <= t + TIE_S:
             assembler.update(pending.topic, pending.msg, pending.log_time_s)
             pending = next(messages, None)
         ages = {topic: max(age.arrival_age_s, age.stamp_age_s or 0.0)
