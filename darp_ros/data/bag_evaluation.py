@@ -27,10 +27,10 @@ from typing import Dict, List, Mapping, Optional
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.core.safety import build_filter
 from darp_ros.core.stats import latency_summary
 from darp_ros.data.bag_reader import BagReader
 from darp_ros.data.bag_replay import replay_observations
+from darp_ros.data.command_pipeline import CommandPipeline
 from darp_ros.data.node_config import check_against_bundle, node_config
 import numpy as np
 
@@ -101,13 +101,11 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping, command_topic: s
     rate = rate_hz or config.control_rate_hz or runtime.model.control_rate_hz
     if not rate:
         raise ConfigError('no replay rate: give one, or a config or bundle that records one')
-    indices = config.command.indices_for(runtime.action_dim,
-                                         config.gripper_index(runtime.action_dim))
+    commands = CommandPipeline(config, runtime.action_dim)
     scale = runtime.novelty_scale()
     report = BagEvalReport(str(bag), str(model_dir), float(rate))
     with BagReader(bag) as reader:
         recorded = _recorded_commands(reader, command_topic)
-        safety, ready = None, False
         for step in replay_observations(reader, config, runtime.obs_spec, rate):
             report.times_s.append(step.time_s)
             report.recorded.append(_first_after(recorded, step.time_s, 1.0 / rate))
@@ -119,15 +117,7 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping, command_topic: s
             result = runtime.step(step.obs)
             report.latencies_s.append(result.latency_s)
             report.novelty.append(result.novelty / scale)
-            command = config.command.command(result.action, step.obs, indices)
-            if safety is None:
-                safety = build_filter(config.command.kind, config.command_limits(),
-                                      len(command))
-            state = config.command.state(step.obs)
-            if not ready:
-                safety.reset(state)
-                ready = True
-            checked = safety.apply(command, 1.0 / rate, measured=state)
+            command, checked = commands.apply(result.action, step.obs, 1.0 / rate)
             report.clipped_steps += bool(checked.interventions)
             report.commands.append(command)
     return report

@@ -28,7 +28,8 @@ from darp_ros.core.errors import DatasetError
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.bag_reader import BagReader
 from darp_ros.data.node_config import NodeConfig
-from darp_ros.data.observation_assembler import InputFault, ObservationAssembler
+from darp_ros.data.observation_assembler import (age_summary, InputFault,
+                                                 ObservationAssembler)
 import numpy as np
 
 TIE_S = 1e-6
@@ -61,8 +62,7 @@ def replay_observations(reader: BagReader, config: NodeConfig, spec: Observation
         while pending is not None and pending.log_time_s <= t + TIE_S:
             assembler.update(pending.topic, pending.msg, pending.log_time_s)
             pending = next(messages, None)
-        ages = {topic: max(age.arrival_age_s, age.stamp_age_s or 0.0)
-                for topic, age in assembler.ages(t).items()}
+        ages = age_summary(assembler.ages(t))
         try:
             yield ReplayStep(t, assembler.assemble(t), '', ages)
         except InputFault as exc:

@@ -74,5 +74,3 @@ WRITERS: Dict[str, CommandWriter] = {
     'twist': CommandWriter(TwistStamped, _twist),
     'pose': CommandWriter(PoseStamped, _pose),
 }
-# Width of the command vector a type needs, where the type fixes it.
-FIXED_WIDTH = {'twist': 6, 'pose': 7}

@@ -62,14 +62,19 @@ def declare(node: Node, specs: Iterable[ParameterSpec]) -> None:
         node.declare_parameter(spec.name, default, descriptor(spec))
 
 
+def value(node: Node, name: str):
+    """Return a declared parameter's value, or None where it was declared without one."""
+    try:
+        return node.get_parameter(name).value
+    except ParameterUninitializedException:
+        return None
+
+
 def declare_all(node: Node) -> None:
     """Declare the table, then the per-key inputs named by observation_keys."""
     declare(node, PARAMETERS)
-    try:
-        keys = node.get_parameter('observation_keys').value
-    except ParameterUninitializedException:
-        keys = None  # configure reports it, with what to set
-    for key in keys or ():
+    # An unset list is reported at configure, with what to set.
+    for key in value(node, 'observation_keys') or ():
         declare(node, obs_parameters(key))
 
 

@@ -36,10 +36,10 @@ from typing import Optional
 from darp_ros.core.errors import ConfigError, DarpError
 from darp_ros.core.gripper import GripperHysteresis
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.core.safety import build_filter
+from darp_ros.data.command_pipeline import CommandPipeline
 from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
 from darp_ros.data.observation_assembler import age_summary, InputFault, ObservationAssembler
-from darp_ros.ros.command_messages import FIXED_WIDTH, WRITERS
+from darp_ros.ros.command_messages import WRITERS
 from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message
 from darp_ros.ros.gripper_output import GripperOutput
@@ -59,8 +59,6 @@ import torch
 MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
              'float64_multi_array': Float64MultiArray, 'image': Image,
              'compressed_image': CompressedImage}
-# Command types whose safety layer must start from the measured robot state.
-NEEDS_STATE = ('joint_position', 'joint_velocity', 'joint_trajectory', 'pose')
 RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
                     'hold_timeout_s', 'max_step_time_s', 'log_throttle_s')
 
@@ -86,7 +84,6 @@ class PolicyNode(LifecycleNode):
         self._active = False
         # Re-entrant: a fault found while publishing holds from inside the same section.
         self._output_lock = threading.RLock()
-        self._filter_ready = False
         self._faulted = False
         self._faulted_since = 0.0
         self._last_command: Optional[np.ndarray] = None
@@ -110,7 +107,7 @@ class PolicyNode(LifecycleNode):
     def on_activate(self, state: State) -> TransitionCallbackReturn:
         """Start commanding from a fresh policy history and a fresh safety state."""
         self.runtime.reset()
-        self._filter_ready = False
+        self.commands.reset()
         self._gripper.reset()
         self.stats.restart()
         self._faulted = False
@@ -128,8 +125,8 @@ class PolicyNode(LifecycleNode):
             self._active = False
         self._stop_control_timer()
         self.inference.wait()
-        if self._filter_ready:
-            self._publish_command(self.safety.hold(self.period_s).values)
+        if self.commands.ready:
+            self._publish_command(self.commands.hold(self.period_s).values)
         self.get_logger().info('inactive: control timer stopped, hold published')
         return TransitionCallbackReturn.SUCCESS
 
@@ -157,24 +154,9 @@ class PolicyNode(LifecycleNode):
         rate = config.control_rate_hz or runtime.model.control_rate_hz
         if not rate:
             raise ConfigError('control_rate_hz is 0 and the bundle records no control rate')
-        command = config.command
-        if command.kind in NEEDS_STATE and not command.state_keys:
-            raise ConfigError(f'command.type {command.kind} needs command.state_keys: the '
-                              'observation keys that hold the measured state to start from')
-        gripper = config.gripper_index(runtime.action_dim)
-        self.indices = command.indices_for(runtime.action_dim, gripper)
-        width = FIXED_WIDTH.get(command.kind, len(self.indices))
-        if command.kind == 'pose' and command.relative_to and len(self.indices) == 6:
-            width = 7
-        elif len(self.indices) != width:
-            raise ConfigError(f'command.type {command.kind} takes {width} values, the action '
-                              f'indices give {len(self.indices)}')
-        if command.kind == 'joint_trajectory' and len(command.joint_names) != width:
-            raise ConfigError(f'command.joint_names has {len(command.joint_names)} names for '
-                              f'{width} joints')
-        self.safety = build_filter(command.kind, config.command_limits(), width)
+        self.commands = CommandPipeline(config, runtime.action_dim)
         self.config, self.runtime, self.period_s = config, runtime, 1.0 / rate
-        self.gripper_index = gripper
+        self.gripper_index = config.gripper_index(runtime.action_dim)
         self._gripper = GripperHysteresis(config.gripper.close_above, config.gripper.open_below)
         self.assembler = ObservationAssembler(config, runtime.obs_spec)
         self.stats = CycleStats(self.period_s)
@@ -320,7 +302,7 @@ class PolicyNode(LifecycleNode):
             if not self._active:
                 return None  # deactivated while inferring: its hold is already out
             try:
-                safe = self._safe_command(result.action, obs)
+                _, safe = self.commands.apply(result.action, obs, self.period_s)
             except (DarpError, ValueError) as exc:
                 return self._fault(f'command rejected: {exc}')
             if safe.held:
@@ -335,15 +317,6 @@ class PolicyNode(LifecycleNode):
             self.get_logger().info(f'inputs good again: commanding (after: '
                                    f'{self.stats.last_fault})')
 
-    def _safe_command(self, action: np.ndarray, obs):
-        command = self.config.command
-        state = command.state(obs)
-        if not self._filter_ready:
-            self.safety.reset(state)
-            self._filter_ready = True
-        values = command.command(action, obs, self.indices)
-        return self.safety.apply(values, self.period_s, measured=state)
-
     def _fault(self, reason: str) -> None:
         self.stats.holds += 1
         self.stats.last_fault = reason
@@ -351,9 +324,9 @@ class PolicyNode(LifecycleNode):
         if not self._faulted:
             self._faulted, self._faulted_since = True, now
         with self._output_lock:
-            held = self.config.fault_behavior == 'hold' and self._filter_ready and self._active
+            held = self.config.fault_behavior == 'hold' and self.commands.ready and self._active
             if held:
-                hold = self.safety.hold(self.period_s).values
+                hold = self.commands.hold(self.period_s).values
                 at_rest = np.array_equal(hold, self._last_command)
                 timeout = self.config.hold_timeout_s
                 if at_rest and timeout and now - self._faulted_since > timeout:

@@ -32,7 +32,7 @@ from typing import List, Optional
 from darp_ros.core.errors import DarpError
 from darp_ros.data.node_parameters import ParameterSpec
 from darp_ros.ros import sim_messages
-from darp_ros.ros.parameters import declare
+from darp_ros.ros.parameters import declare, value as parameter_value
 from darp_ros.sim.session import SimSession
 from darp_ros.sim.sources import env_args_from
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
@@ -128,10 +128,7 @@ class RobosuiteBridge(Node):
         self._thread = threading.Thread(target=self._run, name='robosuite_bridge', daemon=True)
 
     def _value(self, name: str):
-        try:
-            return self.get_parameter(name).value
-        except rclpy.exceptions.ParameterUninitializedException:
-            return None
+        return parameter_value(self, name)
 
     # -- control ---------------------------------------------------------------------------
 
