@@ -67,7 +67,9 @@ class ObservationAssembler:
         self.config = config
         self.spec = obs_spec
         self.slots: Dict[str, Slot] = {}
-        self.counts: Dict[str, int] = dict.fromkeys(config.topics(), 0)
+        # Grouped once: assemble() runs every control tick.
+        self.topics = config.topics()
+        self.counts: Dict[str, int] = dict.fromkeys(self.topics, 0)
         self._decoders = {m.key: self._decoder(m) for m in config.inputs}
 
     def update(self, topic: str, msg: Any, arrival_s: float) -> None:
@@ -96,7 +98,7 @@ class ObservationAssembler:
         """Return {key: array} from the newest messages, or raise InputFault saying why not."""
         max_age = self.config.max_input_age_s
         obs = {}
-        for topic, mappings in self.config.topics().items():
+        for topic, mappings in self.topics.items():
             slot = self.slots.get(topic)
             if slot is None:
                 raise InputFault(f'no message yet on {topic} (for {[m.key for m in mappings]})')
