@@ -25,11 +25,12 @@ import sys
 from typing import Optional, Sequence
 
 from darp_ros import __version__
-from darp_ros.cli import (benchmark, collect, eval as evaluate, info, pretrain_encoder, sim,
-                          train)
+from darp_ros.cli import (bag2hdf5, bag_eval, benchmark, collect, eval as evaluate, info,
+                          pretrain_encoder, sim, train)
 from darp_ros.core.errors import DarpError
 
-COMMANDS = (collect, pretrain_encoder, train, evaluate, sim, benchmark, info)
+COMMANDS = (collect, pretrain_encoder, train, evaluate, sim, benchmark, bag_eval, bag2hdf5,
+            info)
 LOG_FORMAT = '%(levelname)s %(name)s: %(message)s'
 
 

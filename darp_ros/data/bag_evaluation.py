@@ -23,30 +23,19 @@ compared with them element by element.
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.stats import latency_summary
 from darp_ros.data.bag_reader import BagReader
-from darp_ros.data.bag_replay import replay_observations
+from darp_ros.data.bag_replay import probe_inputs, replay_observations
 from darp_ros.data.command_pipeline import CommandPipeline
 from darp_ros.data.node_config import check_against_bundle, node_config
+from darp_ros.data.recorded_commands import read_topic
 import numpy as np
-
-
-def command_values(msg) -> np.ndarray:
-    """Return a recorded command message as the vector the node would have published."""
-    if hasattr(msg, 'points'):                      # trajectory_msgs/JointTrajectory
-        return np.asarray(msg.points[0].positions, float) if len(msg.points) else np.empty(0)
-    if hasattr(msg, 'twist'):                       # geometry_msgs/TwistStamped
-        t = msg.twist
-        return np.array([t.linear.x, t.linear.y, t.linear.z,
-                         t.angular.x, t.angular.y, t.angular.z])
-    if hasattr(msg, 'pose'):                        # geometry_msgs/PoseStamped
-        p, q = msg.pose.position, msg.pose.orientation
-        return np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])
-    return np.asarray(msg.data, float)              # std_msgs/Float64MultiArray
+from tqdm import tqdm
 
 
 @dataclass
@@ -56,10 +45,12 @@ class BagEvalReport:
     bag: str
     model: str
     rate_hz: float
+    command_topic: str = ''
     times_s: List[float] = field(default_factory=list)
     commands: List[Optional[np.ndarray]] = field(default_factory=list)
     recorded: List[Optional[np.ndarray]] = field(default_factory=list)
-    novelty: List[float] = field(default_factory=list)
+    novelty: List[Optional[float]] = field(default_factory=list)
+    input_age_s: List[Optional[float]] = field(default_factory=list)
     faults: Dict[str, int] = field(default_factory=dict)
     clipped_steps: int = 0
     latencies_s: List[float] = field(default_factory=list)
@@ -83,18 +74,53 @@ class BagEvalReport:
         """Return the figures, JSON-ready."""
         steps = len(self.times_s)
         acted = sum(c is not None for c in self.commands)
+        novelty = [n for n in self.novelty if n is not None]
+        stale = sum(n for kind, n in self.faults.items() if 'stale' in kind)
         return {'bag': self.bag, 'model': self.model, 'rate_hz': self.rate_hz,
+                'command_topic': self.command_topic,
                 'steps': steps, 'acted_steps': acted,
                 'fault_fraction': (steps - acted) / steps if steps else 0.0,
+                'stale_fraction': stale / steps if steps else 0.0,
                 'faults': dict(self.faults), 'clipped_steps': self.clipped_steps,
-                'novelty': {'median': float(np.median(self.novelty)) if self.novelty else None,
-                            'max': float(np.max(self.novelty)) if self.novelty else None},
+                'novelty': {'median': float(np.median(novelty)) if novelty else None,
+                            'max': float(np.max(novelty)) if novelty else None},
                 'latency': latency_summary(self.latencies_s), 'comparison': self.comparison()}
 
+    def text(self) -> str:
+        """Return a short human summary."""
+        f = self.to_dict()
+        lines = [f"{f['bag']}: {f['steps']} ticks at {self.rate_hz:g} Hz, acted on "
+                 f"{f['acted_steps']} ({f['fault_fraction']:.1%} without a complete "
+                 f"observation, {f['stale_fraction']:.1%} stale)",
+                 f"  clipped by the safety limits: {f['clipped_steps']} steps"]
+        if f['novelty']['median'] is not None:
+            lines.append('  novelty (x typical demo spacing): median '
+                         f"{f['novelty']['median']:.2f}, max {f['novelty']['max']:.2f}")
+        if f['latency']['steps']:
+            lines.append(f"  policy step latency: median {f['latency']['median_ms']:.2f} ms, "
+                         f"p99 {f['latency']['p99_ms']:.2f} ms")
+        comparison = f['comparison']
+        if comparison:
+            mae = ', '.join(f'{v:.4g}' for v in comparison['mae'])
+            lines.append(f"  vs recorded {self.command_topic} ({comparison['steps']} steps): "
+                         f'MAE per element [{mae}]')
+        elif self.command_topic:
+            lines.append(f'  vs recorded {self.command_topic}: no tick had both commands')
+        for kind, count in sorted(self.faults.items()):
+            lines.append(f'  fault: {kind}: {count} ticks')
+        return '\n'.join(lines)
 
-def evaluate_bag(model_dir: str, bag: str, parameters: Mapping, command_topic: str = '',
-                 rate_hz: float = 0.0, device: str = 'cpu') -> BagEvalReport:
-    """Replay bag through the model with the node parameters given; see the module doc."""
+
+def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
+                 command_topic: Optional[str] = None,
+                 rate_hz: float = 0.0, device: str = 'cpu',
+                 progress: bool = False) -> BagEvalReport:
+    """
+    Replay bag through the model with the node parameters given; see the module doc.
+
+    command_topic names the recorded commands to compare with: None takes the config's
+    command topic when the bag has it, '' compares with nothing.
+    """
     config = node_config(parameters)
     runtime = PolicyRuntime.load(model_dir, device)
     check_against_bundle(config, runtime.obs_spec, runtime.action_dim)
@@ -105,15 +131,31 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping, command_topic: s
     scale = runtime.novelty_scale()
     report = BagEvalReport(str(bag), str(model_dir), float(rate))
     with BagReader(bag) as reader:
-        recorded = _recorded_commands(reader, command_topic)
-        for step in replay_observations(reader, config, runtime.obs_spec, rate):
+        probe_inputs(reader, config, runtime.obs_spec)
+        if command_topic is None:
+            command_topic = config.command.topic if config.command.topic in reader.topics() \
+                else ''
+        report.command_topic = command_topic
+        recorded = read_topic(reader, command_topic) if command_topic else None
+        ticks = tqdm(replay_observations(reader, config, runtime.obs_spec, rate),
+                     total=int(reader.duration_s() * rate) + 1, unit='tick',
+                     disable=not progress, desc=Path(bag).name)
+        for step in ticks:
             report.times_s.append(step.time_s)
-            report.recorded.append(_first_after(recorded, step.time_s, 1.0 / rate))
+            report.input_age_s.append(max(step.ages_s.values(), default=None))
+            report.recorded.append(
+                None if recorded is None else recorded.answer_to(step.time_s, 1.0 / rate))
             if step.obs is None:
                 kind = step.fault.split(':')[0]
                 report.faults[kind] = report.faults.get(kind, 0) + 1
                 report.commands.append(None)
+                report.novelty.append(None)
                 continue
+            if not report.latencies_s:
+                # The first step pays for lazy set-up (allocations, kernels); keep it out
+                # of the latency figures, as the node's warm-up does.
+                runtime.step(step.obs)
+                runtime.reset()
             result = runtime.step(step.obs)
             report.latencies_s.append(result.latency_s)
             report.novelty.append(result.novelty / scale)
@@ -121,18 +163,3 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping, command_topic: s
             report.clipped_steps += bool(checked.interventions)
             report.commands.append(command)
     return report
-
-
-def _recorded_commands(reader: BagReader, topic: str):
-    """Return (log times, command vectors) of the recorded commands, or empty ones."""
-    if not topic:
-        return np.empty(0), []
-    messages = [(m.log_time_s, command_values(m.msg)) for m in reader.messages([topic])]
-    return np.array([t for t, _ in messages]), [v for _, v in messages]
-
-
-def _first_after(recorded, t: float, within: float) -> Optional[np.ndarray]:
-    """Return the first recorded command logged in (t, t + within]: the answer to tick t."""
-    times, values = recorded
-    i = int(np.searchsorted(times, t, side='right'))
-    return values[i] if i < len(values) and times[i] <= t + within else None

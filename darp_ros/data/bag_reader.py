@@ -72,6 +72,10 @@ class BagReader:
         """Return {topic: message type} of every topic in the bag."""
         return {c.topic: c.msgtype for c in self._reader.connections}
 
+    def duration_s(self) -> float:
+        """Return the time from the first message to the last, by log time."""
+        return self._reader.duration * 1e-9 if self._reader.message_count else 0.0
+
     def messages(self, topics: Optional[Iterable[str]] = None) -> Iterator[BagMessage]:
         """Yield the messages of topics (all when None) in the order they were logged."""
         from rosbags.rosbag2 import ReaderError

@@ -22,14 +22,14 @@ why it cannot (missing, stale, future-stamped or malformed input), exactly as th
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Tuple
 
-from darp_ros.core.errors import DatasetError
+from darp_ros.core.errors import DatasetError, ObservationError
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.bag_reader import BagReader
 from darp_ros.data.node_config import NodeConfig
 from darp_ros.data.observation_assembler import (age_summary, InputFault,
-                                                 ObservationAssembler)
+                                                 ObservationAssembler, raw_decoder)
 import numpy as np
 
 TIE_S = 1e-6
@@ -71,3 +71,32 @@ def replay_observations(reader: BagReader, config: NodeConfig, spec: Observation
             return
         tick += 1
         t = start + tick * period  # from the start, so rounding does not accumulate
+
+
+def probe_inputs(reader: BagReader, config: NodeConfig,
+                 spec: Optional[ObservationSpec] = None) -> Dict[str, Tuple[int, ...]]:
+    """
+    Decode the first message of every mapped input; return {key: shape}.
+
+    With a model's spec, the values are also checked against it (size, image size), as
+    the node's cache will check them.
+
+    A wrong encoding or a message without the mapped field is then one clear error naming
+    the bag, topic and message, instead of a fault on every tick of the replay.
+    """
+    checked = ObservationAssembler(config, spec) if spec is not None else None
+    shapes, pending = {}, {m.key: m for m in config.inputs}
+    for message in reader.messages(config.topics()):
+        for mapping in [m for m in pending.values() if m.topic == message.topic]:
+            try:
+                values = (checked.decode(mapping.key, message.msg) if checked
+                          else raw_decoder(mapping)(message.msg))
+            except (ObservationError, AttributeError, TypeError, ValueError) as exc:
+                raise DatasetError(f'{reader.path}: topic {message.topic} message '
+                                   f'{message.index} ({mapping.key}): {exc}') from None
+            shapes[mapping.key] = tuple(values.shape)
+            del pending[mapping.key]
+        if not pending:
+            return {m.key: shapes[m.key] for m in config.inputs}
+    missing = sorted({m.topic for m in pending.values()})
+    raise DatasetError(f'{reader.path}: no message on {missing}')

@@ -25,7 +25,7 @@ import math
 from typing import Any, Mapping, Optional, Tuple
 
 from darp_ros.core.errors import ConfigError, ObservationError
-from darp_ros.core.rotations import apply_rotation_vector
+from darp_ros.core.rotations import apply_rotation_vector, relative_rotation
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
 import numpy as np
@@ -123,6 +123,23 @@ class CommandMapping:
             return np.concatenate([base[:3] + values[:3],
                                    apply_rotation_vector(base[3:7], values[3:6])])
         return base + values
+
+    def action(self, command: np.ndarray, obs: Mapping[str, np.ndarray],
+               indices: Tuple[int, ...]) -> np.ndarray:
+        """Return the action elements (in indices order) that give command: command()'s inverse."""
+        values = np.asarray(command, dtype=np.float64)
+        if self.relative_to:
+            base = concatenate(obs, self.relative_to)
+            if self.kind == 'pose' and len(indices) == 6:
+                values = np.concatenate([values[:3] - base[:3],
+                                         relative_rotation(base[3:7], values[3:7])])
+            else:
+                values = values - base
+        if self.offset:
+            values = values - np.asarray(self.offset)
+        if self.scale:
+            values = values / np.asarray(self.scale)
+        return values
 
     def state(self, obs: Mapping[str, np.ndarray]) -> Optional[np.ndarray]:
         """Return the measured command-space state, when state keys are configured."""

@@ -219,6 +219,15 @@ def flatten(tree: Mapping, prefix: str = '') -> dict:
     return flat
 
 
+def shipped_config(name: str) -> Path:
+    """Return config/<name> of this package, from the checkout or the installed share."""
+    local = Path(__file__).resolve().parents[2] / 'config' / name
+    if local.is_file():
+        return local
+    from ament_index_python.packages import get_package_share_directory
+    return Path(get_package_share_directory('darp_ros')) / 'config' / name
+
+
 def read_parameter_file(path, node_name: str = 'policy_node') -> dict:
     """
     Read a ROS 2 parameter YAML file into {dotted name: value}.

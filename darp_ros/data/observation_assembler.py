@@ -33,6 +33,17 @@ from darp_ros.data.node_config import InputMapping, NodeConfig
 import numpy as np
 
 
+def raw_decoder(mapping: InputMapping) -> Callable[[Any], np.ndarray]:
+    """Return what reads mapping's values from a message, before any shape check."""
+    if mapping.is_image:
+        return image_to_rgb if mapping.msg_type == 'image' else compressed_to_rgb
+    if mapping.msg_type == 'joint_state':
+        return JointPicker(mapping.joints, mapping.field)
+    if mapping.msg_type == 'pose_stamped':
+        return lambda msg: pose_values(msg, mapping.field)
+    return lambda msg: array_values(msg, mapping.indices or None)
+
+
 class InputFault(ObservationError):
     """An input is missing, stale, stamped in the future or undecodable: do not act on it."""
 
@@ -119,6 +130,10 @@ class ObservationAssembler:
                 obs[mapping.key] = self._decoded(topic, slot, mapping)
         return obs
 
+    def decode(self, key: str, msg: Any) -> np.ndarray:
+        """Return key's checked values from msg (raises ObservationError when they do not fit)."""
+        return self._decoders[key](msg)
+
     def _decoded(self, topic: str, slot: Slot, mapping: InputMapping) -> np.ndarray:
         value = slot.decoded.get(mapping.key)
         if value is None:
@@ -134,16 +149,10 @@ class ObservationAssembler:
 
     def _decoder(self, mapping: InputMapping) -> Callable[[Any], np.ndarray]:
         key = next(k for k in self.spec.keys if k.name == mapping.key)
+        decode = raw_decoder(mapping)
         if mapping.is_image:
-            decode = image_to_rgb if mapping.msg_type == 'image' else compressed_to_rgb
             return lambda msg: self._checked_image(decode(msg), key.shape, mapping)
-        if mapping.msg_type == 'joint_state':
-            reader = JointPicker(mapping.joints, mapping.field)
-        elif mapping.msg_type == 'pose_stamped':
-            reader = lambda msg: pose_values(msg, mapping.field)  # noqa: E731
-        else:
-            reader = lambda msg: array_values(msg, mapping.indices or None)  # noqa: E731
-        return lambda msg: self._checked_vector(reader(msg), key.shape)
+        return lambda msg: self._checked_vector(decode(msg), key.shape)
 
     @staticmethod
     def _checked_vector(values: np.ndarray, shape: tuple) -> np.ndarray:
