@@ -210,7 +210,7 @@ def _bag_episodes(reader: BagReader, config: NodeConfig, spec: ObservationSpec, 
 def _gripper_widths(reader: BagReader, config: NodeConfig) -> Optional[RecordedTopic]:
     if not config.gripper.enabled:
         return None
-    if config.gripper.topic not in reader.topics():
+    if not reader.has(config.gripper.topic):
         raise DatasetError(f'{reader.path}: no topic {config.gripper.topic} (gripper.topic) '
                            'to read the gripper commands from')
     return read_topic(reader, config.gripper.topic)

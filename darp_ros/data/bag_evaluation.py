@@ -133,7 +133,7 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
     with BagReader(bag) as reader:
         probe_inputs(reader, config, runtime.obs_spec)
         if command_topic is None:
-            command_topic = config.command.topic if config.command.topic in reader.topics() \
+            command_topic = config.command.topic if reader.has(config.command.topic) \
                 else ''
         report.command_topic = command_topic
         recorded = read_topic(reader, command_topic) if command_topic else None

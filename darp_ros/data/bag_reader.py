@@ -76,20 +76,42 @@ class BagReader:
         """Return the time from the first message to the last, by log time."""
         return self._reader.duration * 1e-9 if self._reader.message_count else 0.0
 
+    def resolve(self, topic: str) -> Optional[str]:
+        """
+        Return the bag's name for topic, or None when the bag does not have it.
+
+        Configs name topics relative to the node's namespace ('sim/action'), recorders
+        store absolute names ('/sim/action'); a node in the root namespace means the same.
+        """
+        names = self.topics()
+        if topic in names:
+            return topic
+        absolute = '/' + topic.lstrip('/')
+        return absolute if absolute in names else None
+
+    def has(self, topic: str) -> bool:
+        """Return whether the bag records topic (by its relative or absolute name)."""
+        return self.resolve(topic) is not None
+
     def messages(self, topics: Optional[Iterable[str]] = None) -> Iterator[BagMessage]:
-        """Yield the messages of topics (all when None) in the order they were logged."""
+        """
+        Yield the messages of topics (all when None) in the order they were logged.
+
+        Each message carries the topic name it was asked for, as the config spells it.
+        """
         from rosbags.rosbag2 import ReaderError
         wanted = set(self.topics()) if topics is None else set(topics)
-        missing = sorted(wanted - set(self.topics()))
+        missing = sorted(t for t in wanted if not self.has(t))
         if missing:
             raise DatasetError(f'{self.path}: no topic {missing} in the bag; it has '
                                f'{sorted(self.topics())}')
+        asked = {self.resolve(t): t for t in wanted}
         unknown = sorted({f'{c.topic} ({c.msgtype})' for c in self._reader.connections
-                          if c.topic in wanted and c.msgtype not in self.typestore.types})
+                          if c.topic in asked and c.msgtype not in self.typestore.types})
         if unknown:
             raise DatasetError(f'{self.path}: unknown message types without stored '
                                f'definitions: {unknown}')
-        connections = [c for c in self._reader.connections if c.topic in wanted]
+        connections = [c for c in self._reader.connections if c.topic in asked]
         counts: Dict[str, int] = {}
         iterator = self._reader.messages(connections=connections)
         while True:
@@ -107,7 +129,7 @@ class BagReader:
             except Exception as exc:  # noqa: B902 - rosbags raises many kinds on bad bytes
                 raise DatasetError(f'{self.path}: topic {connection.topic} message {index}: '
                                    f'cannot decode {connection.msgtype} ({exc})') from None
-            yield BagMessage(connection.topic, index, timestamp * 1e-9, msg)
+            yield BagMessage(asked[connection.topic], index, timestamp * 1e-9, msg)
 
     def close(self) -> None:
         """Close the storage files."""

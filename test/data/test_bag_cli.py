@@ -26,6 +26,7 @@ import logging
 
 import cv2
 from darp_ros.cli.main import main
+from darp_ros.data.bag_reader import BagReader
 from darp_ros.data.hdf5 import read_demos
 import h5py
 import numpy as np
@@ -42,7 +43,8 @@ CONFIG = """\
     max_input_age_s: 0.1
     observation_keys: [q, cam]
     obs:
-      q: {topic: /joint_states, type: joint_state, joints: [j1, j2]}
+      # A relative name, as in the shipped configs, for the bag's /joint_states.
+      q: {topic: joint_states, type: joint_state, joints: [j1, j2]}
       cam: {topic: /camera, type: %s}
     command:
       type: array
@@ -320,3 +322,33 @@ def test_bad_episode_split(tmp_path, capsys):
                   str(config_file(tmp_path)), '--out', str(tmp_path / 'o.hdf5'),
                   '--episode-split', '-1')
     assert 'positive number of seconds' in message
+
+
+def test_gripper_element_comes_from_the_recorded_width(tmp_path):
+    bag, answers = teleop_bag(tmp_path / 'bag', episodes=(10.0,), seconds=1.0)
+    gripper_bag = tmp_path / 'with_gripper'
+    with Writer(gripper_bag, version=9) as writer, BagReader(bag) as reader:
+        connections = {topic: writer.add_connection(topic, msgtype, typestore=STORE)
+                       for topic, msgtype in reader.topics().items()}
+        width = writer.add_connection('/gripper/width', 'std_msgs/msg/Float64', typestore=STORE)
+        # Opened at the start, closed in reply to the tick at 10.5 s.
+        events = [(10.0 - 0.06, width, 0.08), (10.5 + 4e-3, width, 0.0)]
+        events = [(int(round(t * 1e9)), c, STORE.serialize_cdr(
+            TYPES['std_msgs/msg/Float64'](data=w), c.msgtype)) for t, c, w in events]
+        events += [(int(round(m.log_time_s * 1e9)), connections[m.topic],
+                    STORE.serialize_cdr(m.msg, connections[m.topic].msgtype))
+                   for m in reader.messages()]
+        for stamp_ns, connection, raw in sorted(events, key=lambda e: e[0]):
+            writer.write(connection, stamp_ns, raw)
+    config = tmp_path / 'gripper.yaml'
+    config.write_text((CONFIG % 'image') + """\
+    gripper: {enabled: true, output: width, topic: /gripper/width}
+""")
+    out = tmp_path / 'out.hdf5'
+    assert main(['bag2hdf5', '--bag', str(gripper_bag), '--config', str(config),
+                 '--out', str(out)]) == 0
+    actions = read_demos(out, ['q']).episodes[0].actions
+    ticks = [t for t, _ in answers[0]]
+    assert actions.shape == (20, 3)  # the command's two values, then the gripper (-1: last)
+    np.testing.assert_allclose(actions[:, :2], [c for _, c in answers[0]], rtol=1e-6)
+    np.testing.assert_array_equal(actions[:, 2], [1.0 if t >= 10.5 else -1.0 for t in ticks])
