@@ -25,11 +25,11 @@ import sys
 from typing import Optional, Sequence
 
 from darp_ros import __version__
-from darp_ros.cli import (bag2hdf5, bag_eval, benchmark, collect, eval as evaluate, info,
+from darp_ros.cli import (bag2hdf5, bag_eval, bench, benchmark, collect, eval as evaluate, info,
                           pretrain_encoder, sim, train)
 from darp_ros.core.errors import DarpError
 
-COMMANDS = (collect, pretrain_encoder, train, evaluate, sim, benchmark, bag_eval, bag2hdf5,
+COMMANDS = (collect, pretrain_encoder, train, evaluate, sim, benchmark, bench, bag_eval, bag2hdf5,
             info)
 LOG_FORMAT = '%(levelname)s %(name)s: %(message)s'
 

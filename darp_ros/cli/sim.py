@@ -41,6 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--config', metavar='YAML',
                         help='policy node parameters (default config/sim.yaml)')
     parser.add_argument('--json', metavar='OUT', help='write the figures as JSON here')
+    parser.add_argument('--record', metavar='DIR',
+                        help='record the loop (observations, commands, episode outcomes, the '
+                             "policy's actions and novelty) into a new rosbag2 (mcap) "
+                             'directory, for darp bag-eval')
     parser.set_defaults(run=run)
     return parser
 
@@ -51,8 +55,10 @@ def run(args) -> int:
     if args.episodes < 1:
         raise SystemExit('darp sim: --episodes must be at least 1')
     report = run_sim(args.model, args.episodes, args.seed, args.horizon, args.mode,
-                     args.placement_scale, args.config)
+                     args.placement_scale, args.config, record=args.record)
     print(report.text())
+    if report.bag:
+        print(f'recorded the loop into {report.bag} (rosbag2, mcap)')
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + '\n')

@@ -107,6 +107,17 @@ def auto_nlist(n: int) -> int:
     return max(1, min(int(round(4.0 * math.sqrt(n))), n // 39))
 
 
+def set_search_threads(count: int) -> None:
+    """
+    Let faiss use count OpenMP threads, as torch.set_num_threads does for torch.
+
+    faiss defaults to every core; its threads spin-wait, so on a small loaded machine a
+    single-query search got a p99 of 30 ms with 2 threads against 2-8 ms with 1 (measured).
+    """
+    _check_int('set_search_threads', 'count', count, 1)
+    faiss.omp_set_num_threads(int(count))
+
+
 def _faiss_gpu_resources():
     # One resource object per process: each one reserves GPU scratch memory.
     global _gpu_resources

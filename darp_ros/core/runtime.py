@@ -111,7 +111,8 @@ class PolicyRuntime:
         actions, _, _ = self._infer(self.extractor(obs))
         return actions
 
-    @torch.no_grad()
+    # inference_mode, not just no_grad: it also skips version counting of every tensor.
+    @torch.inference_mode()
     def _infer(self, features: np.ndarray):
         model = self.model
         states = model.state_normalizer.normalize(

@@ -47,7 +47,9 @@ class BagEvalReport:
     rate_hz: float
     command_topic: str = ''
     times_s: List[float] = field(default_factory=list)
+    # What the node would have published (after the safety layer), and what the model asked.
     commands: List[Optional[np.ndarray]] = field(default_factory=list)
+    requested: List[Optional[np.ndarray]] = field(default_factory=list)
     recorded: List[Optional[np.ndarray]] = field(default_factory=list)
     novelty: List[Optional[float]] = field(default_factory=list)
     input_age_s: List[Optional[float]] = field(default_factory=list)
@@ -55,9 +57,15 @@ class BagEvalReport:
     clipped_steps: int = 0
     latencies_s: List[float] = field(default_factory=list)
 
-    def comparison(self) -> Optional[dict]:
-        """Return per-element MAE, RMSE, max error and correlation, where both exist."""
-        pairs = [(c, r) for c, r in zip(self.commands, self.recorded)
+    def comparison(self, before_safety: bool = False) -> Optional[dict]:
+        """
+        Return per-element MAE, RMSE, max error and correlation against the recording.
+
+        Published commands by default (what the robot would have received), or the model's
+        own before the safety layer; only ticks that have both count.
+        """
+        new = self.requested if before_safety else self.commands
+        pairs = [(c, r) for c, r in zip(new, self.recorded)
                  if c is not None and r is not None and len(c) == len(r)]
         if not pairs:
             return None
@@ -84,7 +92,8 @@ class BagEvalReport:
                 'faults': dict(self.faults), 'clipped_steps': self.clipped_steps,
                 'novelty': {'median': float(np.median(novelty)) if novelty else None,
                             'max': float(np.max(novelty)) if novelty else None},
-                'latency': latency_summary(self.latencies_s), 'comparison': self.comparison()}
+                'latency': latency_summary(self.latencies_s), 'comparison': self.comparison(),
+                'comparison_before_safety': self.comparison(before_safety=True)}
 
     def text(self) -> str:
         """Return a short human summary."""
@@ -149,6 +158,7 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 kind = step.fault.split(':')[0]
                 report.faults[kind] = report.faults.get(kind, 0) + 1
                 report.commands.append(None)
+                report.requested.append(None)
                 report.novelty.append(None)
                 continue
             if not report.latencies_s:
@@ -161,5 +171,6 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
             report.novelty.append(result.novelty / scale)
             command, checked = commands.apply(result.action, step.obs, 1.0 / rate)
             report.clipped_steps += bool(checked.interventions)
-            report.commands.append(command)
+            report.requested.append(command)
+            report.commands.append(checked.values)
     return report

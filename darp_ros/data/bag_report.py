@@ -16,9 +16,10 @@
 """
 The report directory of `darp bag-eval`: the figures as JSON, every tick as CSV, and plots.
 
-commands.png shows, per command element, what the new model would have commanded beside
-what was recorded; novelty.png shows how far each observation was from the demonstrations,
-and how old the inputs were, over the recording. The directory is written under a
+commands.png shows, per command element, what the new model would have commanded (after
+the safety layer; where it clipped, the model's own value dotted) beside what was recorded;
+novelty.png shows how far each observation was from the demonstrations, and how old the
+inputs were, over the recording. The directory is written under a
 temporary name and moved into place, so a failed run leaves nothing half-written.
 """
 
@@ -76,13 +77,15 @@ def _column(values: List[Optional[float]]) -> np.ndarray:
 def _write_steps(report: BagEvalReport, path: Path) -> None:
     width = _width(report)
     new, old = _matrix(report.commands, width), _matrix(report.recorded, width)
+    asked = _matrix(report.requested, width)
     with open(path, 'w', newline='') as handle:
         writer = csv.writer(handle)
         writer.writerow(['time_s', 'novelty', 'input_age_s']
                         + [f'command_{j}' for j in range(width)]
-                        + [f'recorded_{j}' for j in range(width)])
+                        + [f'recorded_{j}' for j in range(width)]
+                        + [f'before_safety_{j}' for j in range(width)])
         for i, t in enumerate(report.times_s):
-            cells = [t, report.novelty[i], report.input_age_s[i], *new[i], *old[i]]
+            cells = [t, report.novelty[i], report.input_age_s[i], *new[i], *old[i], *asked[i]]
             writer.writerow(['' if c is None or c != c else f'{c:.9g}' for c in cells])
 
 
@@ -90,11 +93,16 @@ def _plot_commands(report: BagEvalReport, path: Path) -> None:
     width = max(_width(report), 1)
     times = np.asarray(report.times_s) - (report.times_s[0] if report.times_s else 0.0)
     new, old = _matrix(report.commands, width), _matrix(report.recorded, width)
+    asked = _matrix(report.requested, width)
     figure = Figure(figsize=(9, 1.8 * width + 0.8), layout='constrained')
     axes = figure.subplots(width, 1, sharex=True, squeeze=False)[:, 0]
     for j, ax in enumerate(axes):
         if np.isfinite(old[:, j]).any():
             ax.plot(times, old[:, j], color='0.55', lw=1.6, label='recorded')
+        clipped = np.where(np.isclose(asked[:, j], new[:, j]), np.nan, asked[:, j])
+        if np.isfinite(clipped).any():
+            ax.plot(times, clipped, color='tab:red', ls=':', lw=1.0,
+                    label='new model before safety')
         ax.plot(times, new[:, j], color='tab:blue', lw=1.0, label='new model')
         ax.set_ylabel(f'command[{j}]')
         ax.grid(alpha=0.3)

@@ -35,6 +35,7 @@ from typing import Optional
 
 from darp_ros.core.errors import ConfigError, DarpError
 from darp_ros.core.gripper import GripperHysteresis
+from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.data.command_pipeline import CommandPipeline
 from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
@@ -149,6 +150,7 @@ class PolicyNode(LifecycleNode):
         if not config.model_dir:
             raise ConfigError('parameter model_dir is empty: give a bundle directory')
         torch.set_num_threads(config.cpu_threads)
+        set_search_threads(config.cpu_threads)
         runtime = PolicyRuntime.load(config.model_dir, config.device)
         check_against_bundle(config, runtime.obs_spec, runtime.action_dim)
         rate = config.control_rate_hz or runtime.model.control_rate_hz

@@ -172,9 +172,16 @@ def test_teleop_bag_to_hdf5_to_model_to_offline_eval(tmp_path, capsys, split):
                  '--report', str(report), '--no-progress']) == 0
     figures = json.loads((report / 'report.json').read_text())
     assert figures['command_topic'] == '/teleop/command'  # the config's, found in the bag
-    comparison = figures['comparison']
+    # Before the safety layer the model gives back every recorded command ...
+    comparison = figures['comparison_before_safety']
     assert comparison['steps'] == 60 and max(comparison['max_error']) < 1e-6
     assert min(comparison['correlation']) > 0.999999
+    # ... and what it would have published differs exactly where the operator went past
+    # the +-0.5 limit on element 0.
+    recorded = np.array([c for t in answers for _, c in t])
+    published = figures['comparison']
+    np.testing.assert_allclose(published['max_error'],
+                               [np.abs(recorded[:, 0]).max() - 0.5, 0.0], atol=1e-6)
     for name in ('commands.png', 'novelty.png'):
         image = cv2.imread(str(report / name))
         assert image is not None and image.shape[0] > 300 and image.std() > 0
@@ -182,7 +189,8 @@ def test_teleop_bag_to_hdf5_to_model_to_offline_eval(tmp_path, capsys, split):
     assert rows[0][:4] == ['time_s', 'novelty', 'input_age_s', 'command_0']
     assert len(rows) == 1 + figures['steps']
     # The operator went past the +-0.5 limit on element 0: the node would have clipped.
-    assert figures['clipped_steps'] == sum(r[3] != '' and abs(float(r[3])) > 0.5
+    asked = rows[0].index('before_safety_0')
+    assert figures['clipped_steps'] == sum(r[asked] != '' and abs(float(r[asked])) > 0.5
                                            for r in rows[1:]) > 0
     assert figures['novelty']['median'] < 1e-3  # the recorded states are the demonstrations
     # Between the episodes nothing was recorded: those ticks are stale, not acted on.
