@@ -31,7 +31,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from darp_ros.core.errors import ConfigError, DatasetError
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.bag_reader import BagReader
-from darp_ros.data.bag_replay import probe_inputs, replay_observations, TIE_S
+from darp_ros.data.bag_replay import probe_inputs, replay_observations
 from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import write_demos
 from darp_ros.data.node_config import node_config, NodeConfig
@@ -127,9 +127,11 @@ def convert_bags(bags: Sequence, parameters: Mapping, out, *, episode_split: str
         raise ConfigError("gripper.output 'action' sends action goals, which bags do not "
                           'record as topics: record the gripper width on gripper.topic, or '
                           'set gripper.enabled false to convert without the gripper')
-    rate = rate_hz or config.control_rate_hz
+    recorded_rate = (env_args or {}).get('env_kwargs', {}).get('control_freq')
+    rate = rate_hz or config.control_rate_hz or recorded_rate or 0.0
     if not rate > 0:
-        raise ConfigError('no sample rate: give --rate or control_rate_hz in the config')
+        raise ConfigError('no sample rate: give --rate, control_rate_hz in the config, or '
+                          '--env-from a source that records control_freq')
     split = parse_split(episode_split)
     report = ConversionReport(str(out), float(rate))
     episodes, spec = [], None
@@ -152,7 +154,7 @@ def convert_bags(bags: Sequence, parameters: Mapping, out, *, episode_split: str
     if not episodes:
         raise DatasetError(f'no samples: {report.text()}')
     args = dict(env_args) if env_args else {'env_name': BAG_ENV_NAME, 'type': 0}
-    args.setdefault('env_kwargs', {})['control_freq'] = rate
+    args['env_kwargs'] = {**args.get('env_kwargs', {}), 'control_freq': rate}
     args['source'] = {'bags': [str(b) for b in bags], 'command_topic': config.command.topic}
     write_demos(out, episodes, args, overwrite=overwrite)
     return report
@@ -187,15 +189,17 @@ def _bag_episodes(reader: BagReader, config: NodeConfig, spec: ObservationSpec, 
     samples, episode, last_t = [], 0, None
     for step in replay_observations(reader, config, spec, rate):
         report.ticks += 1
-        command = commands.answer_to(step.time_s, period)
+        answer = commands.answer_index(step.time_s, period)
         if step.obs is None:
             report.drop('ticks without a complete, fresh observation')
             continue
-        if command is None:
+        if answer is None:
             report.drop('ticks without a recorded command')
             continue
-        # A marker logged by this tick (to float rounding) ends the episode before it.
-        marked = int(np.searchsorted(marks, step.time_s + TIE_S, side='right'))
+        command = commands.values[answer]
+        # A marker ends the episode whose last command it follows: a simulator or a
+        # teleop tool marks the end after the final command, at the same clock reading.
+        marked = int(np.searchsorted(marks, commands.times_s[answer], side='right'))
         gap = isinstance(split, float) and last_t is not None and step.time_s - last_t > split
         if samples and (marked != episode or gap):
             yield samples

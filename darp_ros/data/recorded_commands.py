@@ -54,12 +54,15 @@ class RecordedTopic:
     times_s: np.ndarray
     values: List[np.ndarray]
 
+    def answer_index(self, t: float, period_s: float) -> Optional[int]:
+        """Return the index of the first value logged in (t, t + period_s]: tick t's reply."""
+        i = int(np.searchsorted(self.times_s, t, side='right'))
+        return i if i < len(self.values) and self.times_s[i] <= t + period_s else None
+
     def answer_to(self, t: float, period_s: float) -> Optional[np.ndarray]:
         """Return the first value logged in (t, t + period_s]: the reply to tick t."""
-        i = int(np.searchsorted(self.times_s, t, side='right'))
-        if i < len(self.values) and self.times_s[i] <= t + period_s:
-            return self.values[i]
-        return None
+        i = self.answer_index(t, period_s)
+        return None if i is None else self.values[i]
 
     def latest_at(self, t: float) -> Optional[np.ndarray]:
         """Return the newest value logged at or before t (a latched setting, like a gripper)."""

@@ -100,6 +100,23 @@ def test_bag_eval_gives_back_the_commands_the_loop_sent(recorded):
     assert ((asked < lower) | (asked > upper)).any() and figures['clipped_steps'] > 0
 
 
+def test_the_recording_converts_to_training_data_with_the_sent_commands(recorded, tmp_path):
+    from darp_ros.cli.main import main
+    from darp_ros.data.hdf5 import read_demos, read_env_args
+    bag, _, _ = recorded
+    out = tmp_path / 'loop.hdf5'
+    assert main(['bag2hdf5', '--bag', str(bag), '--config', str(ROOT / 'config' / 'sim.yaml'),
+                 '--out', str(out), '--episode-split', 'sim/episode',
+                 '--env-from', str(MODEL)]) == 0
+    with BagReader(bag) as reader:
+        sent = [m.msg.data for m in reader.messages(['/sim/action'])]
+    episodes = read_demos(out, ['robot0_eef_pos', 'object']).episodes
+    assert [len(e) for e in episodes] == [HORIZON]  # every step of the one episode
+    np.testing.assert_allclose(episodes[0].actions, sent, atol=1e-6)
+    env_args = read_env_args(out)
+    assert env_args['env_name'] == 'Lift' and env_args['env_kwargs']['control_freq'] == 20
+
+
 def test_an_existing_destination_is_refused_before_anything_runs(tmp_path, capsys):
     from darp_ros.cli.main import main
     from darp_ros.ros.bag_recorder import RecordingError
