@@ -12,7 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Shared fixtures: tiny synthetic demonstrations written as real robomimic HDF5 files."""
+"""Shared fixtures: tiny synthetic demonstrations as real robomimic HDF5 files; logging."""
+
+import logging
 
 from darp_ros.data.hdf5 import write_demos
 from darp_ros.data.synthetic import ENV_ARGS, make_episodes
@@ -31,3 +33,13 @@ def small_hdf5(tmp_path, small_episodes):
     path = tmp_path / 'demos.hdf5'
     write_demos(path, small_episodes, ENV_ARGS)
     return path
+
+
+@pytest.fixture
+def restore_darp_logging():
+    """Undo `darp` main()'s logging setup, so later tests see the logger as they left it."""
+    logger = logging.getLogger('darp_ros')
+    level, handlers = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers

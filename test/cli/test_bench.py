@@ -16,7 +16,6 @@
 """`darp bench` on the command line: a tiny run, its JSON, rendering, and user errors."""
 
 import json
-import logging
 
 from darp_ros.cli.main import main
 from darp_ros.core.latency.step_bench import STAGES, TOTALS
@@ -24,15 +23,7 @@ import pytest
 
 TINY = ('--index-size', '200', '--low-dim', '3', '--steps', '3', '--warmup', '1')
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """Undo main()'s logging setup for the test modules that follow."""
-    logger = logging.getLogger('darp_ros')
-    level, handlers = logger.level, list(logger.handlers)
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
+pytestmark = pytest.mark.usefixtures('restore_darp_logging')
 
 
 def test_bench_writes_every_stage_of_every_policy_and_renders_it(tmp_path, capsys):

@@ -22,7 +22,6 @@ model must give back every recorded command.
 """
 
 import json
-import logging
 
 import cv2
 from darp_ros.cli.main import main
@@ -54,15 +53,7 @@ CONFIG = """\
       upper: [0.5, 0.5]
 """
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """Undo main()'s logging setup, so later test modules see the logger as they left it."""
-    logger = logging.getLogger('darp_ros')
-    level, handlers = logger.level, list(logger.handlers)
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
+pytestmark = pytest.mark.usefixtures('restore_darp_logging')
 
 
 def joints_at(t: float) -> np.ndarray:
