@@ -89,12 +89,42 @@ class DARPNetwork(nn.Module):
                     if config.head == 'gmm' else None)
         self.out = (nn.Linear(width, action_dim)
                     if config.head == 'mse' and not self.candidates_are_actions else None)
+        # Regrouped first-layer weights for inference, rebuilt whenever the weights change.
+        self._split_key = None
+        self._split = None
 
     def pooled(self, query, nb_states, nb_actions) -> torch.Tensor:
         """Candidates for every neighbor, aggregated over the set: (B, width)."""
-        offset = (nb_states - query[:, None, :]) / math.sqrt(2.0)
-        candidates = self.row_net(torch.cat([nb_states, nb_actions, offset], dim=-1))
+        if torch.is_grad_enabled():
+            offset = (nb_states - query[:, None, :]) / math.sqrt(2.0)
+            candidates = self.row_net(torch.cat([nb_states, nb_actions, offset], dim=-1))
+        else:
+            candidates = self.row_net.net[1:](self._split_first_layer(query, nb_states,
+                                                                      nb_actions))
         return candidates.mean(dim=1) if self.pool is None else self.pool(candidates)
+
+    def _split_first_layer(self, query, nb_states, nb_actions) -> torch.Tensor:
+        """
+        The row network's first layer without building the rows: the same sum, regrouped.
+
+        W [s_j, a_j, (s_j - q)/sqrt2] + b = (W_s + W_o/sqrt2) s_j + W_a a_j + (b - W_o q/sqrt2),
+        so the query's part is computed once instead of k times and the state columns are
+        read once: at 1033-wide image features this layer costs half (measured 0.59 -> 0.44
+        ms for the network on CPU). Inference only; training keeps the literal rows.
+        """
+        first = self.row_net.net[0]
+        key = (first.weight.data_ptr(), first.weight._version, first.weight.device)
+        if self._split_key != key:
+            dim = query.shape[1]
+            weight = first.weight.detach()
+            w_offset = weight[:, dim + nb_actions.shape[2]:] / math.sqrt(2.0)
+            self._split = ((weight[:, :dim] + w_offset).T.contiguous(),
+                           weight[:, dim:dim + nb_actions.shape[2]].T.contiguous(),
+                           w_offset.T.contiguous())
+            self._split_key = key
+        w_state, w_action, w_query = self._split
+        per_query = first.bias.detach() - query @ w_query
+        return nb_states @ w_state + nb_actions @ w_action + per_query[:, None, :]
 
     def forward(self, query, nb_states, nb_actions) -> torch.Tensor:
         """Return the action (B, A)."""

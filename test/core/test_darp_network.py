@@ -1,0 +1,63 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""DARP's inference path regroups the first layer; it must stay the network that was trained."""
+
+from darp_ros.core.policies.darp import DARPConfig, DARPNetwork
+import pytest
+import torch
+
+
+def _inputs(batch=3, k=16, state_dim=19, action_dim=7, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.randn(batch, state_dim, generator=generator),
+            torch.randn(batch, k, state_dim, generator=generator),
+            torch.randn(batch, k, action_dim, generator=generator))
+
+
+@pytest.mark.parametrize('config', [DARPConfig(), DARPConfig(aggregator='set'),
+                                    DARPConfig(head='gmm')], ids=['mean', 'set', 'gmm'])
+def test_inference_matches_the_literal_rows(config):
+    torch.manual_seed(0)
+    network = DARPNetwork(19, 7, config).eval()
+    query, states, actions = _inputs()
+    literal = network(query, states, actions)          # grad enabled: rows built as trained
+    with torch.inference_mode():
+        regrouped = network(query, states, actions)
+    torch.testing.assert_close(regrouped, literal.detach(), rtol=1e-5, atol=1e-5)
+
+
+def test_inference_follows_weight_updates():
+    # The regrouped weights are cached; an optimizer step or a load must not leave them stale.
+    torch.manual_seed(0)
+    network = DARPNetwork(19, 7, DARPConfig())
+    query, states, actions = _inputs()
+    with torch.no_grad():
+        before = network(query, states, actions)
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.5)
+    network(query, states, actions).pow(2).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = network(query, states, actions)
+    literal = network(query, states, actions).detach()
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, literal, rtol=1e-5, atol=1e-5)
+
+    reloaded = DARPNetwork(19, 7, DARPConfig())
+    with torch.no_grad():
+        reloaded(query, states, actions)                 # fills the cache with its own weights
+    reloaded.load_state_dict(network.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(query, states, actions), literal,
+                                   rtol=1e-5, atol=1e-5)
