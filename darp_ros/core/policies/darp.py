@@ -105,7 +105,7 @@ class DARPNetwork(nn.Module):
 
     def _split_first_layer(self, query, nb_states, nb_actions) -> torch.Tensor:
         """
-        The row network's first layer without building the rows: the same sum, regrouped.
+        Apply the row network's first layer without building the rows: the sum regrouped.
 
         W [s_j, a_j, (s_j - q)/sqrt2] + b = (W_s + W_o/sqrt2) s_j + W_a a_j + (b - W_o q/sqrt2),
         so the query's part is computed once instead of k times and the state columns are
