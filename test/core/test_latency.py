@@ -22,7 +22,7 @@ from darp_ros.core.latency.recall import compare_indexes, near_queries, recall_a
 from darp_ros.core.latency.report import command_line, markdown
 from darp_ros.core.latency.runner import BenchOptions, run_synthetic
 from darp_ros.core.latency.stage_clock import StageClock
-from darp_ros.core.latency.step_bench import STAGES, StepBench, TOTALS
+from darp_ros.core.latency.step_bench import run_interleaved, STAGES, StepBench, TOTALS
 from darp_ros.core.latency.synthetic_model import SyntheticDeployment, SyntheticSetup, walk_rows
 from darp_ros.core.runtime import PolicyRuntime
 import numpy as np
@@ -94,6 +94,25 @@ def test_timing_leaves_the_runtime_acting_as_before(deployment):
     runtime.reset()
     for obs, action in zip(observations, expected):
         np.testing.assert_array_equal(runtime.act(obs), action)
+
+
+def test_policies_take_turns_in_blocks(deployment):
+    # Each policy's steps spread over the whole run, so drift of the machine hits them all.
+    observations = deployment.observations(3)
+    order = []
+    benches = []
+    for name in ('bc', 'darp'):
+        runtime = PolicyRuntime(deployment.model(name))
+        step = runtime.step
+        runtime.step = lambda obs, step=step, name=name: order.append(name) or step(obs)
+        benches.append(StepBench(runtime, observations))
+    results = run_interleaved(benches, steps=5, warmup=1, block=2)
+    assert [r.policy for r in results] == ['bc', 'darp']
+    for result in results:
+        assert all(len(result.series[name]) == 5 for name in STAGES + TOTALS)
+    # warm-up 1 each, then per turn 1 untimed + up to 2 timed steps, plain pass then staged.
+    turns = ['bc'] * 3 + ['darp'] * 3 + ['bc'] * 3 + ['darp'] * 3 + ['bc'] * 2 + ['darp'] * 2
+    assert order == ['bc', 'darp'] + turns + turns
 
 
 def test_cameras_encoded_together_match_cameras_encoded_apart():

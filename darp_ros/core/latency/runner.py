@@ -30,7 +30,7 @@ from typing import Dict, Optional, Sequence, Tuple
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.index import IndexConfig, set_search_threads
 from darp_ros.core.latency.recall import compare_indexes, near_queries
-from darp_ros.core.latency.step_bench import StepBench
+from darp_ros.core.latency.step_bench import run_interleaved, StepBench
 from darp_ros.core.latency.synthetic_model import SyntheticDeployment, SyntheticSetup
 from darp_ros.core.policies import policy_names
 from darp_ros.core.runtime import PolicyRuntime
@@ -159,11 +159,12 @@ def run_synthetic(options: BenchOptions) -> dict:
                         size, kind, setup.obs_spec().feature_dim)
             deployment = SyntheticDeployment(setup)
             observations = deployment.observations(64)
-            policies = {}
-            for name in options.policies:
-                logger.info('timing %s over %d steps', name, options.steps)
-                runtime = PolicyRuntime(deployment.model(name))
-                policies[name] = bench_runtime(runtime, observations, options)
+            benches = [StepBench(PolicyRuntime(deployment.model(name)), observations)
+                       for name in options.policies]
+            logger.info('timing %s over %d steps each, taking turns', list(options.policies),
+                        options.steps)
+            results = run_interleaved(benches, options.steps, options.warmup)
+            policies = {name: result.to_dict() for name, result in zip(options.policies, results)}
             runs.append({'index_size': size, 'index_type': kind,
                          'index_device': deployment.memory.index.device,
                          'feature_dim': setup.obs_spec().feature_dim, 'policies': policies,

@@ -37,6 +37,10 @@ import torch
 STAGES = ('preprocess', 'encode', 'search', 'policy', 'novelty', 'postprocess', 'safety')
 TOTALS = ('total', 'total_without_novelty', 'total_plain')
 MIN_STEPS = 1
+# Policies take turns in blocks of this many steps. The shared 2-core machine drifted by 20 %
+# within one run (the same encoder took 23 ms in BC's turn and 28 ms in DARP's when each
+# policy ran all its steps in one go); taking turns spreads the drift over every policy.
+BLOCK = 25
 
 
 def summarize(seconds: Sequence[float]) -> Dict[str, float]:
@@ -93,24 +97,28 @@ class StepBench:
 
     def run(self, steps: int, warmup: int = 50) -> PolicyLatency:
         """Warm up, then time `steps` plain steps and `steps` stage-timed steps."""
-        for name, value, minimum in (('steps', steps, MIN_STEPS), ('warmup', warmup, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ConfigError(f'StepBench.{name}: expected an int >= {minimum}, '
-                                  f'got {value!r}')
+        return run_interleaved([self], steps, warmup)[0]
+
+    def warm_up(self, warmup: int) -> None:
+        """Start a new rollout and run warmup untimed steps."""
         self.runtime.reset()
         for i in range(warmup):
             self._step(i)
-        plain = [self._plain_step(i) for i in range(steps)]
-        result = PolicyLatency(self.runtime.policy_name, steps,
-                               {name: [] for name in STAGES + TOTALS})
-        result.series['total_plain'] = plain
+
+    def plain(self, first: int, count: int, series: Dict[str, List[float]]) -> None:
+        """Time steps first.. as the node makes them, into series['total_plain']."""
+        self._step(first)   # untimed: the turn before may have left other data in the caches
+        series['total_plain'].extend(self._plain_step(i) for i in range(first, first + count))
+
+    def timed(self, first: int, count: int, series: Dict[str, List[float]]) -> None:
+        """Time steps first.. stage by stage, into series."""
+        self._step(first)
         self._install()
         try:
-            for i in range(steps):
-                self._timed_step(i, result.series)
+            for i in range(first, first + count):
+                self._timed_step(i, series)
         finally:
             self.clock.uninstall()
-        return result
 
     def _step(self, i: int) -> None:
         obs = self.observations[i % len(self.observations)]
@@ -153,3 +161,27 @@ class StepBench:
         clock.install(runtime.model.memory.index, 'search', 'search')
         clock.install(runtime.model.policy, 'act', 'policy')
         clock.install(runtime, '_novelty', 'novelty')
+
+
+def run_interleaved(benches: Sequence[StepBench], steps: int, warmup: int = 50,
+                    block: int = BLOCK) -> List[PolicyLatency]:
+    """
+    Time several benches taking turns: plain steps first, then stage-timed steps.
+
+    Each bench runs `block` steps in its turn (after one untimed step), then the next bench,
+    until every bench has `steps` of each kind.
+    """
+    for name, value, minimum in (('steps', steps, MIN_STEPS), ('warmup', warmup, 0),
+                                 ('block', block, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f'StepBench.{name}: expected an int >= {minimum}, got {value!r}')
+    results = [PolicyLatency(bench.runtime.policy_name, steps,
+                             {name: [] for name in STAGES + TOTALS}) for bench in benches]
+    for bench in benches:
+        bench.warm_up(warmup)
+    for phase in (StepBench.plain, StepBench.timed):
+        for first in range(0, steps, block):
+            count = min(block, steps - first)
+            for bench, result in zip(benches, results):
+                phase(bench, first, count, result.series)
+    return results
