@@ -19,6 +19,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from darp_ros.cli.eval import json_object
 from darp_ros.core.bundle import save_bundle
 from darp_ros.core.config import config_from_dict
 from darp_ros.core.device import DEVICES
@@ -26,8 +27,10 @@ from darp_ros.core.errors import BundleError, ConfigError
 from darp_ros.core.index import INDEX_KINDS, IndexConfig
 from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.policies import policy_class, policy_names
-from darp_ros.core.training import TrainConfig
+from darp_ros.core.recipe import Recipe
+from darp_ros.core.training import KEEP_CHOICES, TrainConfig
 from darp_ros.data.hdf5 import read_demos
+from darp_ros.sim.seeds import REPORTING_SEED, TUNING_SEED
 
 
 def comma_list(text: str) -> tuple:
@@ -56,8 +59,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         'train', help='train a policy on HDF5 demonstrations and save a model bundle',
         description='Train a policy on robomimic-layout HDF5 demonstrations and save it as a '
                     'model bundle directory.')
-    parser.add_argument('--policy', required=True, choices=policy_names(),
-                        help='policy to train')
+    parser.add_argument('--policy', choices=policy_names(),
+                        help='policy to train (or give --recipe)')
+    parser.add_argument('--recipe', metavar='FILE.json',
+                        help='policy, options and training settings from a recipe file '
+                             '(`darp tune` writes one); flags given here override it')
     parser.add_argument('--dataset', required=True, metavar='FILE.hdf5',
                         help='demonstrations in the robomimic HDF5 layout')
     parser.add_argument('--obs-keys', required=True, type=comma_list, metavar='KEY[,KEY...]',
@@ -74,12 +80,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              '(e.g. hidden=[512,512], exclude_own_episode=true), else text; '
                              'repeatable')
     train = parser.add_argument_group('training')
-    train.add_argument('--epochs', type=int, default=TrainConfig.epochs, metavar='N',
-                       help='most epochs to train (default %(default)s)')
-    train.add_argument('--batch-size', type=int, default=TrainConfig.batch_size, metavar='N',
-                       help='default %(default)s')
-    train.add_argument('--lr', type=float, default=TrainConfig.lr,
-                       help='learning rate (default %(default)s)')
+    train.add_argument('--epochs', type=int, metavar='N',
+                       help=f'most epochs to train (default {TrainConfig.epochs})')
+    train.add_argument('--batch-size', type=int, metavar='N',
+                       help=f'default {TrainConfig.batch_size}')
+    train.add_argument('--lr', type=float,
+                       help=f'learning rate (default {TrainConfig.lr})')
+    train.add_argument('--weight-decay', type=float, metavar='WD',
+                       help=f'AdamW weight decay (default {TrainConfig.weight_decay})')
     train.add_argument('--seed', type=int, default=TrainConfig.seed, metavar='S',
                        help='seed of the split, initialisation and shuffling '
                             '(default %(default)s)')
@@ -98,22 +106,48 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                          help='use a randomly initialised image encoder (for testing)')
     images.add_argument('--image-size', type=int, default=TrainOptions.image_size, metavar='PX',
                         help='encoder input size in pixels (default %(default)s)')
-    parser.add_argument('--keep', choices=('best', 'last'), default='best',
-                        help="weights to keep: 'best' validation epoch (early stopping) or "
-                             "'last' epoch (default %(default)s)")
+    parser.add_argument('--keep', choices=KEEP_CHOICES,
+                        help="weights to keep: 'best' validation epoch (early stopping), "
+                             "'last' epoch, or 'closed_loop': the epoch that scored best in "
+                             'the simulator on tuning seeds (default best)')
+    select = parser.add_argument_group('closed-loop checkpoint selection (--keep closed_loop)')
+    select.add_argument('--select-every', type=int, metavar='N',
+                        help=f'roll out every N epochs (default {TrainConfig.select_every})')
+    select.add_argument('--select-episodes', type=int, default=10, metavar='N',
+                        help='episodes per roll-out (default %(default)s)')
+    select.add_argument('--select-seed', type=int, default=TUNING_SEED, metavar='S',
+                        help='first tuning seed; must stay below the reporting seeds '
+                             f'{REPORTING_SEED}.. (default %(default)s)')
+    select.add_argument('--env-kwargs', type=json_object, metavar='JSON',
+                        help="replace the dataset's env_kwargs (recorded in the bundle), "
+                             'e.g. {"xml_file": "walker2d.xml"}')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace --out when it exists')
     parser.set_defaults(run=run)
     return parser
 
 
-def policy_config(args) -> dict:
+def resolve_recipe(args) -> Recipe:
+    """Return the recipe: --recipe's file under the flags given, or the flags alone."""
+    recipe = Recipe.load(args.recipe) if args.recipe else None
+    if recipe is None and not args.policy:
+        raise ConfigError('give --policy, or a --recipe file that names one')
+    if recipe is not None and args.policy and args.policy != recipe.policy:
+        raise ConfigError(f'--policy {args.policy} contradicts the recipe {args.recipe}, '
+                          f'which is for {recipe.policy}')
+    name = args.policy or recipe.policy
+    base = dict(recipe.policy_config) if recipe else {}
+    return Recipe(name, {**base, **policy_config(args, name)},
+                  dict(recipe.train) if recipe else {})
+
+
+def policy_config(args, name: str) -> dict:
     """Return the policy options given by --set and --k, checked against the policy's config."""
-    config_class = policy_class(args.policy).config_class
+    config_class = policy_class(name).config_class
     config = dict(args.options)
     if args.k is not None:
         if 'k' not in {f.name for f in dataclasses.fields(config_class)}:
-            raise ConfigError(f'--k: policy {args.policy!r} has no k option')
+            raise ConfigError(f'--k: policy {name!r} has no k option')
         if 'k' in config:
             raise ConfigError('give k either as --k or as --set k=..., not both')
         config['k'] = args.k
@@ -126,20 +160,36 @@ def run(args) -> int:
     # Checked before training so a taken --out fails in seconds, not after hours.
     if Path(args.out).exists() and not args.overwrite:
         raise BundleError(f'{args.out} already exists (pass --overwrite to replace it)')
+    recipe = resolve_recipe(args)
+    train = recipe.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                weight_decay=args.weight_decay, keep=args.keep,
+                                select_every=args.select_every, seed=args.seed,
+                                progress=not args.no_progress)
     options = TrainOptions(
-        policy=args.policy, obs_keys=args.obs_keys, policy_config=policy_config(args),
-        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          seed=args.seed, keep=args.keep, progress=not args.no_progress),
+        policy=recipe.policy, obs_keys=args.obs_keys, policy_config=recipe.policy_config,
+        train=train,
         index=IndexConfig(kind=args.index), val_fraction=args.val_fraction, device=args.device,
         encoder_weights=args.encoder_weights, random_encoder=args.random_encoder,
         image_size=args.image_size)
     dataset = read_demos(args.dataset, args.obs_keys, filter_key=args.filter_key)
-    model = train_model(dataset.episodes, options, dataset.env_args)
+    env_args = dict(dataset.env_args or {})
+    if args.env_kwargs is not None:
+        env_args['env_kwargs'] = args.env_kwargs
+    scorer = None
+    if train.keep == 'closed_loop':
+        # Imported here: the simulators load only when a run asks for them.
+        from darp_ros.sim.selection import closed_loop_scorer
+        scorer = closed_loop_scorer(env_args, args.select_seed, args.select_episodes)
+    model = train_model(dataset.episodes, options, env_args, scorer)
+    if scorer is not None:
+        model.training['selection'] = {'seed': args.select_seed,
+                                       'episodes': args.select_episodes,
+                                       'every': train.select_every}
     out = save_bundle(model, args.out, overwrite=args.overwrite)
     training = model.training
     report = training['report']
     loss = report.get('best_val_loss')
-    print(f'policy:   {args.policy}')
+    print(f'policy:   {recipe.policy}')
     print(f"samples:  {training['num_samples']}")
     print(f"episodes: {len(training['episodes']['train'])} train, "
           f"{len(training['episodes']['val'])} val")

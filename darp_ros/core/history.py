@@ -25,6 +25,11 @@ def stack_history(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tenso
     return torch.stack([rows.states[rows.previous(ids, lag)] for lag in range(length)], dim=1)
 
 
+def real_lags(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
+    """How many of the length newest lags of rows ids lie inside their episode: (B,)."""
+    return torch.clamp(rows.step_in_episode(ids) + 1, max=length)
+
+
 class QueryHistory:
     """
     The last L query states of a rollout, newest first; padded with the oldest one.
@@ -41,6 +46,11 @@ class QueryHistory:
         """Start a new rollout."""
         self._states = []
 
+    @property
+    def real(self) -> int:
+        """How many of the returned lags are real states, not padding (at most length)."""
+        return len(self._states)
+
     def push(self, states: torch.Tensor) -> torch.Tensor:
         """Record the newest query batch (B, D) and return the history (B, L, D)."""
         if self._states and self._states[0].shape != states.shape:
@@ -51,21 +61,30 @@ class QueryHistory:
 
 
 def rerank(memory: DemoRows, nb: Neighbors, history: Optional[torch.Tensor], decay: float,
-           keep: int) -> Neighbors:
+           keep: int, query_lags: Optional[torch.Tensor] = None) -> Neighbors:
     """
     Keep the best `keep` candidates by how well their history matches the query history.
 
     Score of candidate j: sum over i = 1..L (1 = newest) of i**decay * ||s_j(t-i+1) - q(t-i+1)||.
+
+    query_lags (B,) says how many lags of each query's history are real. Given, a lag counts
+    only where it is real for the query and lies inside the candidate's own episode (the
+    DARP authors' masking): a candidate near its episode's start is compared on fewer lags.
+    Without it, every lag counts and the missing ones are held at the first state.
     """
     # Re-ranking may drop the nearest row; remember its distance (novelty needs it).
     nearest = nb.distances[:, 0]
     if history is None or history.shape[1] <= 1:
         return Neighbors(nb.ids[:, :keep], nb.distances[:, :keep], nearest)
     scores = torch.zeros_like(nb.distances, dtype=torch.float32)
+    if query_lags is not None:
+        real = torch.minimum(memory.step_in_episode(nb.ids) + 1,
+                             query_lags.to(nb.ids.device)[:, None])
     for lag in range(history.shape[1]):
         past = memory.states[memory.previous(nb.ids, lag)]
-        scores += (lag + 1) ** decay * torch.linalg.vector_norm(
-            past - history[:, lag, None, :], dim=-1)
+        term = (lag + 1) ** decay * torch.linalg.vector_norm(past - history[:, lag, None, :],
+                                                             dim=-1)
+        scores += term if query_lags is None else term * (lag < real)
     order = torch.topk(scores, keep, dim=1, largest=False).indices
     return Neighbors(torch.gather(nb.ids, 1, order), torch.gather(nb.distances, 1, order),
                      nearest)

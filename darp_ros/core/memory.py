@@ -69,6 +69,10 @@ class DemoRows:
         """Return action width."""
         return int(self.actions.shape[1])
 
+    def step_in_episode(self, ids: torch.Tensor) -> torch.Tensor:
+        """How many rows of its own episode come before each row id (same shape as ids)."""
+        return ids - self._episode_start_t.to(ids.device)[ids]
+
     def previous(self, ids: torch.Tensor, lag: int) -> torch.Tensor:
         """Row ids lag steps earlier in the same episode, held at the episode's first step."""
         start = self._episode_start_t.to(ids.device)[ids]

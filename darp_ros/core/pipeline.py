@@ -17,7 +17,7 @@
 from dataclasses import asdict, dataclass, field
 import logging
 import time
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from darp_ros.core.device import resolve_device
 from darp_ros.core.encoders import ImageEncoder
@@ -98,8 +98,15 @@ def observation_spec(episode, obs_keys: Sequence[str]) -> ObservationSpec:
 
 
 def train_model(episodes: Sequence, options: TrainOptions,
-                env_args: Optional[Mapping] = None) -> TrainedModel:
-    """Train options.policy on episodes (objects with name, obs dict and actions arrays)."""
+                env_args: Optional[Mapping] = None,
+                closed_loop: Optional[Callable[[TrainedModel], float]] = None) -> TrainedModel:
+    """
+    Train options.policy on episodes (objects with name, obs dict and actions arrays).
+
+    closed_loop(model) rolls the model out on tuning seeds and returns its score; training
+    calls it to pick the weights when options.train.keep is 'closed_loop'. The model it is
+    given is the one being returned, with the weights of that moment.
+    """
     if not episodes:
         raise ConfigError('no episodes to train on')
     start = time.perf_counter()
@@ -121,10 +128,19 @@ def train_model(episodes: Sequence, options: TrainOptions,
     torch.manual_seed(options.train.seed)
     policy = build_policy(options.policy, dict(options.policy_config), spec.feature_dim,
                           actions.shape[1])
-    data = TrainingData(DemoMemory.from_rows(train_rows, options.index, device), val_rows)
-    report = policy.fit(data, options.train, device)
     # Deployment retrieves from every demonstration, held-out episodes included.
     memory = DemoMemory.from_rows(rows, options.index, device).to(device)
+    model = TrainedModel(
+        policy=policy.to(device), obs_spec=spec,
+        action_spec=ActionSpec(actions.shape[1], actions.min(0), actions.max(0)),
+        state_normalizer=state_norm, action_normalizer=action_norm, memory=memory,
+        index_config=options.index, encoder=encoder,
+        episode_names=[str(ep.name) for ep in episodes], env_args=dict(env_args or {}))
+    train_memory = memory if not len(val_eps) else DemoMemory.from_rows(train_rows,
+                                                                        options.index, device)
+    data = TrainingData(train_memory, val_rows,
+                        (lambda: closed_loop(model)) if closed_loop is not None else None)
+    report = policy.fit(data, options.train, device)
     training = {
         'options': {**asdict(options), 'train': options.train.to_dict(),
                     'index': options.index.to_dict(),
@@ -133,10 +149,6 @@ def train_model(episodes: Sequence, options: TrainOptions,
         'num_samples': int(len(rows)), 'device': device, 'report': report.to_dict(),
         'seconds': time.perf_counter() - start,
     }
-    return TrainedModel(
-        policy=policy.to(device), obs_spec=spec,
-        action_spec=ActionSpec(actions.shape[1], actions.min(0), actions.max(0)),
-        state_normalizer=state_norm, action_normalizer=action_norm, memory=memory,
-        index_config=options.index, encoder=encoder,
-        episode_names=[str(ep.name) for ep in episodes], env_args=dict(env_args or {}),
-        training=training)
+    model.policy.to(device)
+    model.training = training
+    return model

@@ -22,10 +22,13 @@ import time
 from typing import Callable, Optional
 
 from darp_ros.core.errors import ConfigError
+from darp_ros.core.weight_average import WeightAverage
 import torch
 from tqdm import tqdm
 
 logger = logging.getLogger(__name__)
+
+KEEP_CHOICES = ('best', 'last', 'closed_loop')
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,22 @@ class TrainConfig:
     grad_clip: float = 1.0
     # Epochs without a better validation loss before stopping; 0 trains every epoch.
     patience: int = 15
-    # Which weights to keep: 'best' (lowest validation loss, early stopping) or 'last'
-    # (every epoch runs). Action MSE on held-out demonstrations can bottom out long before
-    # closed-loop behaviour does, so 'last' with a fixed length is the other honest choice.
+    # Which weights to keep: 'best' (lowest validation loss, early stopping), 'last'
+    # (every epoch runs) or 'closed_loop' (every epoch runs; the weights that scored best
+    # when rolled out in the simulator every select_every epochs, on tuning seeds). Action
+    # MSE on held-out demonstrations can bottom out long before closed-loop behaviour does,
+    # and returns swing widely from one epoch to the next on small datasets, which is why
+    # the DARP authors (and robomimic) select epochs by rollouts.
     keep: str = 'best'
+    select_every: int = 10
+    # 'constant', or 'cosine': decay to zero over the run, so the last weights settle.
+    lr_schedule: str = 'constant'
+    # Decay of an exponential moving average of the weights; 0 keeps the raw weights.
+    # With it, validation, closed-loop scores and the saved weights use the average.
+    ema: float = 0.0
+    # Std of Gaussian noise added to the query states of each batch (z-scored units): a
+    # smoothness prior for policies that meet states a little off the demonstrations.
+    state_noise: float = 0.0
     seed: int = 0
     progress: bool = True
 
@@ -50,7 +65,9 @@ class TrainConfig:
         checks = {'epochs': self.epochs >= 1, 'batch_size': self.batch_size >= 1,
                   'lr': self.lr > 0, 'weight_decay': self.weight_decay >= 0,
                   'grad_clip': self.grad_clip > 0, 'patience': self.patience >= 0,
-                  'keep': self.keep in ('best', 'last')}
+                  'keep': self.keep in KEEP_CHOICES, 'select_every': self.select_every >= 1,
+                  'lr_schedule': self.lr_schedule in ('constant', 'cosine'),
+                  'ema': 0 <= self.ema < 1, 'state_noise': self.state_noise >= 0}
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(f'train config {name} out of range: {getattr(self, name)!r}')
@@ -58,6 +75,13 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """Return a JSON-able dict."""
         return asdict(self)
+
+
+def jitter(states: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+    """Return states with config.state_noise Gaussian noise added (unchanged when 0)."""
+    if not config.state_noise:
+        return states
+    return states + config.state_noise * torch.randn_like(states)
 
 
 @dataclass
@@ -81,21 +105,35 @@ def fit_module(module: torch.nn.Module, n_train: int,
                batch_loss: Callable[[torch.Tensor], torch.Tensor],
                val_loss: Optional[Callable[[], float]], config: TrainConfig, device: str,
                desc: str = 'train',
-               on_epoch: Optional[Callable[[int], None]] = None) -> FitReport:
+               on_epoch: Optional[Callable[[int], None]] = None,
+               closed_loop: Optional[Callable[[], float]] = None) -> FitReport:
     """
     Minimise batch_loss(row_ids) over shuffled rows; keep the weights of the best epoch.
 
-    The best epoch is the one with the lowest validation loss (training loss when there is
-    no validation set); its weights are restored at the end unless config.keep is 'last'.
+    With keep 'best', the best epoch is the one with the lowest validation loss (training
+    loss when there is no validation set). With keep 'closed_loop', closed_loop() (higher is
+    better: success rate or return on tuning seeds) scores the weights every select_every
+    epochs and after the last one, and the best-scoring weights are kept.
     """
     if n_train < 1:
         raise ConfigError('no training samples')
+    if config.keep == 'closed_loop' and closed_loop is None:
+        raise ConfigError("keep='closed_loop' needs a simulator to score checkpoints in; "
+                          'this training run was given none')
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed)
     params = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    total_steps = config.epochs * math.ceil(n_train / config.batch_size)
+    schedule = None
+    if config.lr_schedule == 'cosine':
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps)
+                                                        / total_steps)))
+    average = WeightAverage(params, config.ema) if config.ema > 0 else None
     report = FitReport()
     best_state, best_loss, stale = None, math.inf, 0
+    best_score, scores = -math.inf, []
     bar = tqdm(range(config.epochs), desc=desc, disable=not config.progress, leave=False)
     for epoch in bar:
         if on_epoch is not None:
@@ -113,28 +151,53 @@ def fit_module(module: torch.nn.Module, n_train: int,
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
+            if average is not None:
+                average.update()
             total += loss.item()
             batches += 1
         report.train_losses.append(total / batches)
         module.eval()
+        if average is not None:
+            average.swap()      # judge and keep the averaged weights; swapped back below
         with torch.no_grad():
             score = val_loss() if val_loss is not None else report.train_losses[-1]
         report.val_losses.append(float(score))
         bar.set_postfix(train=f'{report.train_losses[-1]:.4f}', val=f'{score:.4f}')
         report.epochs_run = epoch + 1
-        if score < best_loss:
+        if config.keep == 'closed_loop':
+            if (epoch + 1) % config.select_every == 0 or epoch + 1 == config.epochs:
+                returned = float(closed_loop())
+                scores.append([epoch + 1, returned])
+                logger.info('%s: epoch %d scores %.4g closed-loop', desc, epoch + 1, returned)
+                if returned > best_score:
+                    best_score, report.best_epoch = returned, epoch + 1
+                    best_state = copy.deepcopy(module.state_dict())
+                module.eval()
+            best_loss = min(best_loss, score)
+        elif score < best_loss:
             best_loss, stale, report.best_epoch = score, 0, epoch + 1
-            best_state = copy.deepcopy(module.state_dict())
+            if config.keep == 'best':
+                best_state = copy.deepcopy(module.state_dict())
         else:
             stale += 1
-            if config.keep == 'best' and config.patience and stale >= config.patience:
-                logger.info('%s: early stop after epoch %d (best %d)', desc, epoch + 1,
-                            report.best_epoch)
-                break
-    if config.keep == 'best':
+        if average is not None:
+            average.swap()
+        if config.keep == 'best' and config.patience and stale >= config.patience:
+            logger.info('%s: early stop after epoch %d (best %d)', desc, epoch + 1,
+                        report.best_epoch)
+            break
+    if config.keep == 'last':
+        report.best_epoch = report.epochs_run
+        if average is not None:
+            average.swap()
+    else:
         module.load_state_dict(best_state)
     module.eval()
     report.best_val_loss = float(best_loss)
     report.notes['kept_weights'] = config.keep
+    if scores:
+        report.notes['closed_loop_scores'] = scores
     report.seconds = time.perf_counter() - start
     return report

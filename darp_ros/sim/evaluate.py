@@ -25,10 +25,11 @@ from typing import List, Optional
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.stats import latency_summary, wilson_interval
+from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names, reset_with_seed
 from darp_ros.sim.observations import dataset_obs
 from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
-from darp_ros.sim.rollout import EpisodeResult
+from darp_ros.sim.rollout import EpisodeResult, run_episode
 from darp_ros.sim.tasks import task_spec
 import numpy as np
 
@@ -157,3 +158,19 @@ def evaluate_bundle(model_dir: str, options: EvalOptions) -> EvalReport:
                          f'eval {runtime.policy_name}')
     return EvalReport(str(model_dir), task.name, runtime.policy_name, options, horizon,
                       runtime.model.control_rate_hz or 20.0, batch.results, batch.lost)
+
+
+def success_rate_in_process(runtime: PolicyRuntime, env_args: dict, seed: int, episodes: int,
+                            horizon: Optional[int] = None) -> float:
+    """Success rate of an in-memory runtime over seed .. seed + episodes - 1, one process."""
+    task = task_spec(env_args['env_name'])
+    check_compatible(runtime, env_args)
+    env = build_env(env_args)
+    try:
+        agent = PolicyAgent(runtime)
+        wins = sum(run_episode(env, agent, s, horizon or task.horizon,
+                               camera_names(env_args)).success
+                   for s in range(seed, seed + episodes))
+    finally:
+        env.close()
+    return wins / episodes

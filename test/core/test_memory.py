@@ -104,6 +104,30 @@ def test_history_rerank_prefers_matching_pasts():
     assert best.ids.tolist() == [[5]]
 
 
+def test_masked_history_compares_only_lags_inside_both_episodes():
+    # Row 0 is the first step of its episode; row 3 reaches the same state from 8, 8.
+    states = np.array([[0.0], [8.0], [8.0], [0.0]])
+    mem = DemoMemory(states, np.zeros((4, 1)), [0, 1, 1, 1], [0, 0, 1, 2], device='cpu')
+    history = torch.tensor([[[0.0], [9.0], [9.0]]])      # the query came from 9, 9
+    nb = mem.search(torch.tensor([[0.0]]), 2)
+    assert sorted(nb.ids[0].tolist()) == [0, 3]
+    # Held at its first state, row 0's past reads 0, 0: score 9 + 9 against row 3's 1 + 1.
+    assert rerank(mem, nb, history, 0.0, keep=1).ids.tolist() == [[3]]
+    # Masked, row 0 has no past to compare: its score is the newest lag's alone, 0.
+    masked = rerank(mem, nb, history, 0.0, keep=1, query_lags=torch.tensor([3]))
+    assert masked.ids.tolist() == [[0]]
+
+
+def test_query_history_counts_its_real_lags():
+    history = QueryHistory(3)
+    assert history.real == 0
+    for value in range(5):
+        history.push(torch.tensor([[float(value)]]))
+        assert history.real == min(value + 1, 3)
+    history.reset()
+    assert history.real == 0
+
+
 def test_rows_must_keep_episodes_contiguous():
     with pytest.raises(ConfigError, match='contiguous'):
         DemoRows(np.zeros((3, 1)), np.zeros((3, 1)), [0, 1, 0], [0, 0, 1])

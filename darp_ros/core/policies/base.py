@@ -16,7 +16,7 @@
 
 import abc
 from dataclasses import dataclass
-from typing import ClassVar, Dict, Optional, Type
+from typing import Callable, ClassVar, Dict, Optional, Type
 
 from darp_ros.core.config import config_from_dict, config_to_dict
 from darp_ros.core.errors import BundleError, ConfigError
@@ -34,6 +34,9 @@ class TrainingData:
 
     train: DemoMemory
     val: Optional[DemoRows] = None
+    # Scores the policy's current weights in the simulator (higher is better), for
+    # TrainConfig.keep == 'closed_loop'; None when no simulator was given.
+    closed_loop: Optional[Callable[[], float]] = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Optional
 from darp_ros.core.memory import DemoMemory
 from darp_ros.core.networks import MLP
 from darp_ros.core.policies.base import Policy, PolicyOutput, register_policy, TrainingData
-from darp_ros.core.training import fit_module, FitReport, TrainConfig
+from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import torch
 
 
@@ -53,13 +53,15 @@ class BCPolicy(Policy):
         val = data.val.to(device) if data.val is not None else None
 
         def batch_loss(ids):
-            return torch.mean((self.network(rows.states[ids]) - rows.actions[ids]) ** 2)
+            states = jitter(rows.states[ids], train)
+            return torch.mean((self.network(states) - rows.actions[ids]) ** 2)
 
         def val_loss():
             return torch.mean((self.network(val.states) - val.actions) ** 2).item()
 
         return fit_module(self.network, len(rows), batch_loss,
-                          val_loss if val is not None else None, train, device, 'bc')
+                          val_loss if val is not None else None, train, device, 'bc',
+                          closed_loop=data.closed_loop)
 
     @torch.no_grad()
     def act(self, states: torch.Tensor, memory: Optional[DemoMemory] = None) -> PolicyOutput:

@@ -19,12 +19,12 @@ import math
 from typing import Optional
 
 from darp_ros.core.errors import ConfigError
-from darp_ros.core.history import QueryHistory, rerank, stack_history
+from darp_ros.core.history import QueryHistory, real_lags, rerank, stack_history
 from darp_ros.core.memory import DemoMemory, DemoRows, Neighbors
 from darp_ros.core.networks import GaussianMixtureHead, MLP, SetAttentionPool
 from darp_ros.core.policies.base import (neighbor_output, Policy, PolicyOutput, register_policy,
                                          TrainingData)
-from darp_ros.core.training import fit_module, FitReport, TrainConfig
+from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import torch
 from torch import nn
 
@@ -47,6 +47,9 @@ class DARPConfig:
     history_len: int = 1                # L > 1 re-ranks candidates by their recent past
     history_decay: float = -1.0         # weight of lag i is i ** decay (i = 1 newest)
     history_keep_ratio: float = 1.0     # keep round(ratio * k) re-ranked candidates
+    # Lags before an episode's start: 'mask' leaves them out of the score (the authors'
+    # way), 'hold' compares them as copies of the episode's first state.
+    history_missing: str = 'mask'
     exclude_own_episode: bool = False   # training neighbors never from the sample's episode
     # Training neighbors never within this many steps of the sample in its own episode:
     # adjacent frames are far closer than anything a test-time query finds.
@@ -64,6 +67,9 @@ class DARPConfig:
         if self.history_len < 1 or not 0 < self.history_keep_ratio <= 1:
             raise ConfigError('darp history_len must be >= 1 and history_keep_ratio in (0, 1], '
                               f'got {self.history_len}, {self.history_keep_ratio}')
+        if self.history_missing not in ('mask', 'hold'):
+            raise ConfigError("darp history_missing must be 'mask' or 'hold', got "
+                              f'{self.history_missing!r}')
         if self.set_dim % self.set_heads:
             raise ConfigError(f'darp set_dim {self.set_dim} must divide by set_heads '
                               f'{self.set_heads}')
@@ -161,14 +167,17 @@ class DARPPolicy(Policy):
         self.history.reset()
 
     def neighbors(self, memory: DemoMemory, queries: torch.Tensor,
-                  history: Optional[torch.Tensor], exclude_rows=None) -> Neighbors:
+                  history: Optional[torch.Tensor], exclude_rows=None,
+                  query_lags: Optional[torch.Tensor] = None) -> Neighbors:
         """Retrieve k candidates and keep the best after optional history re-ranking."""
         training = exclude_rows is not None     # exclusions apply to training samples only
         nb = memory.search(queries, self.config.k, exclude_rows=exclude_rows,
                            exclude_own_episode=self.config.exclude_own_episode and training,
                            exclude_window=self.config.exclude_window if training else 0)
         keep = min(self.config.kept, nb.ids.shape[1])
-        return rerank(memory, nb, history, self.config.history_decay, keep)
+        masked = self.config.history_missing == 'mask'
+        return rerank(memory, nb, history, self.config.history_decay, keep,
+                      query_lags if masked else None)
 
     def _cache(self, memory: DemoMemory, rows: DemoRows, exclude_self: bool) -> torch.Tensor:
         """Neighbor ids of every row, computed once before training."""
@@ -177,8 +186,9 @@ class DARPPolicy(Policy):
             ids = torch.arange(first, min(first + CHUNK, len(rows)), device=rows.states.device)
             history = (stack_history(rows, ids, self.config.history_len)
                        if self.config.history_len > 1 else None)
+            lags = real_lags(rows, ids, self.config.history_len)
             exclude = ids.cpu().numpy() if exclude_self else None
-            out.append(self.neighbors(memory, rows.states[ids], history, exclude).ids)
+            out.append(self.neighbors(memory, rows.states[ids], history, exclude, lags).ids)
         return torch.cat(out)
 
     def fit(self, data: TrainingData, train: TrainConfig, device: str = 'cpu') -> FitReport:
@@ -192,8 +202,8 @@ class DARPPolicy(Policy):
 
         def batch_loss(ids):
             nb = train_nb[ids]
-            return self.network.loss(memory.states[ids], memory.states[nb], memory.actions[nb],
-                                     memory.actions[ids])
+            return self.network.loss(jitter(memory.states[ids], train), memory.states[nb],
+                                     memory.actions[nb], memory.actions[ids])
 
         def val_loss():
             total = 0.0
@@ -206,15 +216,19 @@ class DARPPolicy(Policy):
             return total / len(val)
 
         report = fit_module(self.network, len(memory), batch_loss,
-                            val_loss if data.val is not None else None, train, device, 'darp')
+                            val_loss if data.val is not None else None, train, device, 'darp',
+                            closed_loop=data.closed_loop)
         report.notes['neighbors_per_sample'] = int(train_nb.shape[1])
         return report
 
     @torch.no_grad()
     def act(self, states: torch.Tensor, memory: Optional[DemoMemory]) -> PolicyOutput:
         """Retrieve, build one row per neighbor, aggregate."""
-        history = self.history.push(states) if self.config.history_len > 1 else None
-        nb = self.neighbors(memory, states, history)
+        history, lags = None, None
+        if self.config.history_len > 1:
+            history = self.history.push(states)
+            lags = torch.full((len(states),), self.history.real, dtype=torch.long)
+        nb = self.neighbors(memory, states, history, query_lags=lags)
         ids = nb.ids.to(memory.states.device)
         actions = self.network(states, memory.states[ids], memory.actions[ids])
         return neighbor_output(actions, memory, nb)

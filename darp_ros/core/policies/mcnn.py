@@ -128,9 +128,18 @@ class MCNNPolicy(Policy):
         def val_loss():
             return torch.mean((self.network(val.states) - val.actions) ** 2).item()
 
+        def closed_loop():
+            # Scored as deployed: the gate hard, not leaky as during warm-up.
+            leaky, self.network.leaky = self.network.leaky, False
+            try:
+                return data.closed_loop()
+            finally:
+                self.network.leaky = leaky
+
         report = fit_module(self.network, len(rows), batch_loss,
                             val_loss if val is not None else None, train, device, 'mcnn',
-                            on_epoch=warmup)
+                            on_epoch=warmup,
+                            closed_loop=closed_loop if data.closed_loop is not None else None)
         self.network.leaky = False
         report.notes['memories'] = int(len(chosen))
         return report

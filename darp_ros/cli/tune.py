@@ -1,0 +1,105 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""`darp tune`: search a policy's hyper-parameters closed-loop on tuning seeds (Optuna)."""
+
+import argparse
+from pathlib import Path
+
+from darp_ros.cli.train import comma_list, option
+from darp_ros.core.device import DEVICES
+from darp_ros.core.errors import ConfigError
+from darp_ros.sim.seeds import REPORTING_SEED, TUNING_SEED
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the `tune` subcommand."""
+    parser = subparsers.add_parser(
+        'tune', help='search hyper-parameters closed-loop on tuning seeds (Optuna, SQLite)',
+        description='Each trial trains the policy with drawn hyper-parameters and scores it '
+                    'closed-loop (mean return or success rate) on the tuning seeds. The study '
+                    'lives in an SQLite file: run the same command again to resume it. The '
+                    'best trial is written as a recipe for `darp train --recipe`.')
+    parser.add_argument('--policy', required=True, choices=('bc', 'darp', 'mcnn', 'nn1', 'vinn'))
+    parser.add_argument('--dataset', required=True, metavar='FILE.hdf5')
+    parser.add_argument('--obs-keys', required=True, type=comma_list, metavar='KEY[,KEY...]')
+    parser.add_argument('--study', required=True, metavar='DIR',
+                        help='folder for study.db (the Optuna study), history.png and '
+                             'recipe.json (the best trial)')
+    parser.add_argument('--trials', type=int, default=20,
+                        help='finished trials the study should hold; give every policy the '
+                             'same number (default %(default)s)')
+    parser.add_argument('--tune-seed', type=int, default=TUNING_SEED, metavar='S',
+                        help=f'first tuning seed, below {REPORTING_SEED} (default %(default)s)')
+    parser.add_argument('--tune-episodes', type=int, default=10, metavar='N',
+                        help='episodes per trial (default %(default)s)')
+    parser.add_argument('--max-epochs', type=int, default=300, metavar='N',
+                        help='upper end of the epochs range (default %(default)s)')
+    parser.add_argument('--train-seed', type=int, default=0, metavar='S',
+                        help='training seed of every trial (default %(default)s)')
+    parser.add_argument('--set', dest='options', type=option, action='append', default=[],
+                        metavar='NAME=VALUE', help='fix a policy option in every trial')
+    parser.add_argument('--train-set', dest='train_options', type=option, action='append',
+                        default=[], metavar='NAME=VALUE',
+                        help='fix a training setting in every trial (e.g. batch_size=64, '
+                             'weight_decay=1e-5, keep=closed_loop)')
+    parser.add_argument('--env-kwargs', type=json_arg, metavar='JSON',
+                        help="replace the dataset's env_kwargs")
+    parser.add_argument('--device', choices=DEVICES, default='cpu')
+    parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    parser.set_defaults(run=run)
+    return parser
+
+
+def json_arg(text: str) -> dict:
+    """Parse a JSON object (shared with `darp eval`)."""
+    from darp_ros.cli.eval import json_object
+    return json_object(text)
+
+
+def run(args) -> int:
+    """Run or resume the study; write the history plot and the best recipe."""
+    from darp_ros.data.hdf5 import read_demos
+    from darp_ros.sim.tuning import best_recipe, plot_history, run_study, TuneOptions
+    fixed_train = dict(args.train_options)
+    for name in ('seed', 'progress'):
+        if name in fixed_train:
+            raise ConfigError(f'--train-set {name}: set per trial by darp tune, not fixable')
+    options = TuneOptions(
+        args.policy, args.obs_keys, args.trials, args.tune_seed, args.tune_episodes,
+        args.max_epochs, args.train_seed, dict(args.options), fixed_train,
+        device=args.device)
+    dataset = read_demos(args.dataset, args.obs_keys)
+    env_args = dict(dataset.env_args or {})
+    if args.env_kwargs is not None:
+        env_args['env_kwargs'] = args.env_kwargs
+    folder = Path(args.study)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f'{args.policy}-{Path(args.dataset).stem}'
+    study = run_study(options, dataset.episodes, env_args, f'sqlite:///{folder / "study.db"}',
+                      name, progress=not args.no_progress)
+    finished = [t for t in study.trials if t.value is not None]
+    if not finished:
+        raise ConfigError(f'study {name}: no trial finished; see the log above')
+    plot_history(study, folder / 'history.png')
+    recipe = best_recipe(study, options)
+    path = recipe.save(folder / 'recipe.json')
+    print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
+    print(f'best:    trial {study.best_trial.number}, score {study.best_value:.4g} on tuning '
+          f'seeds {args.tune_seed}..{args.tune_seed + args.tune_episodes - 1}')
+    print(f'params:  {study.best_trial.params}')
+    print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
+    print(f'history: {folder / "history.png"}')
+    return 0

@@ -1,0 +1,187 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+Hyper-parameter search on tuning seeds: an Optuna study in an SQLite file, resumable.
+
+Every policy gets the same number of trials; each trial trains on the demonstrations and
+is scored closed-loop on the tuning seeds (never the reporting seeds). The search ranges
+for DARP are the DARP authors' (their `optimize` scripts), with epochs capped for CPUs.
+"""
+
+from dataclasses import dataclass, field
+import logging
+import math
+import time
+from typing import Callable, Dict, Optional, Sequence
+
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.pipeline import train_model, TrainOptions
+from darp_ros.core.recipe import Recipe
+from darp_ros.sim.seeds import check_tuning_seeds, TUNING_SEED
+from darp_ros.sim.selection import closed_loop_scorer
+
+logger = logging.getLogger(__name__)
+
+# Optuna's sampler draws from these; each returns (policy options, training settings).
+Space = Callable[[object, int, int], tuple]
+
+
+def _darp(trial, rows: int, max_epochs: int) -> tuple:
+    config = {'k': trial.suggest_int('k', 10, max(10, min(1000, rows - 1))),
+              'history_len': trial.suggest_int('history_len', 2, 50),
+              'history_decay': trial.suggest_float('history_decay', -1.0, 0.0),
+              'history_keep_ratio': trial.suggest_float('history_keep_ratio', 0.05, 1.0)}
+    return config, {'epochs': trial.suggest_int('epochs', 5, max_epochs)}
+
+
+def _bc(trial, rows: int, max_epochs: int) -> tuple:
+    width = trial.suggest_categorical('width', [64, 128, 256, 512])
+    return {'hidden': [width] * 3}, {'epochs': trial.suggest_int('epochs', 5, max_epochs),
+                                     'lr': trial.suggest_float('lr', 1e-4, 1e-2, log=True)}
+
+
+def _mcnn(trial, rows: int, max_epochs: int) -> tuple:
+    config = {'memory_fraction': trial.suggest_float('memory_fraction', 0.01, 0.3, log=True),
+              'lam': trial.suggest_float('lam', 0.1, 100.0, log=True)}
+    return config, {'epochs': trial.suggest_int('epochs', 5, max_epochs),
+                    'lr': trial.suggest_float('lr', 1e-4, 1e-2, log=True)}
+
+
+def _vinn(trial, rows: int, max_epochs: int) -> tuple:
+    return ({'k': trial.suggest_int('k', 1, min(64, rows)),
+             'temperature': trial.suggest_float('temperature', 0.05, 20.0, log=True)}, {})
+
+
+def _nn1(trial, rows: int, max_epochs: int) -> tuple:
+    return {}, {}
+
+
+SPACES: Dict[str, Space] = {'darp': _darp, 'bc': _bc, 'mcnn': _mcnn, 'vinn': _vinn,
+                            'nn1': _nn1}
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    """What to search and how each trial is scored."""
+
+    policy: str
+    obs_keys: tuple
+    trials: int = 20
+    tune_seed: int = TUNING_SEED
+    tune_episodes: int = 10
+    max_epochs: int = 300
+    train_seed: int = 0
+    # Options and settings every trial shares (e.g. hidden widths, batch size); the
+    # searched parameters are drawn on top of them.
+    fixed_config: dict = field(default_factory=dict)
+    fixed_train: dict = field(default_factory=dict)
+    horizon: Optional[int] = None
+    device: str = 'cpu'
+    sampler_seed: int = 0
+
+    def __post_init__(self):
+        if self.policy not in SPACES:
+            raise ConfigError(f'no search space for policy {self.policy!r}; tunable: '
+                              f'{sorted(SPACES)}')
+        if self.trials < 1 or self.max_epochs < 5:
+            raise ConfigError(f'need trials >= 1 and max_epochs >= 5, got {self.trials}, '
+                              f'{self.max_epochs}')
+        check_tuning_seeds(self.tune_seed, self.tune_episodes)
+
+
+def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
+    """Return the recipe a trial stands for: the fixed settings, the drawn ones on top."""
+    config, train = SPACES[options.policy](trial, rows, options.max_epochs)
+    return Recipe(options.policy, {**options.fixed_config, **config},
+                  {**options.fixed_train, **train})
+
+
+def objective(options: TuneOptions, episodes: Sequence, env_args: dict) -> Callable:
+    """Return the Optuna objective: train one recipe, score it on the tuning seeds."""
+    rows = sum(len(ep.actions) for ep in episodes)
+    score = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
+                               options.horizon)
+
+    def run(trial) -> float:
+        start = time.perf_counter()
+        recipe = trial_recipe(trial, options, rows)
+        train = recipe.train_config(seed=options.train_seed, progress=False)
+        selector = score if train.keep == 'closed_loop' else None
+        model = train_model(episodes, TrainOptions(
+            recipe.policy, options.obs_keys, recipe.policy_config, train, val_fraction=0.0,
+            device=options.device), env_args, selector)
+        value = float(score(model))
+        trial.set_user_attr('seconds', time.perf_counter() - start)
+        trial.set_user_attr('recipe', recipe.to_dict())
+        logger.info('trial %d: %.4g with %s', trial.number, value, trial.params)
+        if not math.isfinite(value):
+            raise ConfigError(f'trial {trial.number} scored {value}')
+        return value
+    return run
+
+
+def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage: str,
+              study_name: str, progress: bool = True):
+    """
+    Run trials until the study holds options.trials finished ones; return the study.
+
+    The study lives in storage (an SQLite URL), so a stopped run resumes where it was:
+    finished trials are kept, and only the missing ones run.
+    """
+    import optuna
+    sampler = optuna.samplers.TPESampler(seed=options.sampler_seed)
+    study = optuna.create_study(storage=storage, study_name=study_name, direction='maximize',
+                                sampler=sampler, load_if_exists=True)
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    missing = options.trials - done
+    if options.policy == 'nn1':
+        missing = min(missing, 1 - done)    # nothing to search: one trial says it all
+    if missing > 0:
+        study.optimize(objective(options, episodes, env_args), n_trials=missing,
+                       catch=(ConfigError, FloatingPointError), show_progress_bar=progress)
+    return study
+
+
+def best_recipe(study, options: TuneOptions) -> Recipe:
+    """Return the best finished trial as a recipe, with where it came from."""
+    best = study.best_trial
+    recipe = Recipe.load_dict(best.user_attrs['recipe'])
+    source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
+              'tune_seeds': [options.tune_seed, options.tune_seed + options.tune_episodes - 1],
+              'train_seed': options.train_seed,
+              'trials': sum(t.state.name == 'COMPLETE' for t in study.trials)}
+    return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)
+
+
+def plot_history(study, path) -> None:
+    """Write the study's score per trial, and the best so far, as a PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    finished = [t for t in study.trials if t.value is not None]
+    numbers = [t.number for t in finished]
+    values = [t.value for t in finished]
+    best = [max(values[:i + 1]) for i in range(len(values))]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(numbers, values, 'o', label='trial score')
+    ax.plot(numbers, best, '-', label='best so far')
+    ax.set_xlabel('trial')
+    ax.set_ylabel('closed-loop score on tuning seeds')
+    ax.set_title(study.study_name)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,249 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""Gymnasium MuJoCo evaluation, closed-loop checkpoint selection and recipes, end to end."""
+
+import json
+
+from darp_ros.cli.main import main
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.runtime import PolicyRuntime
+from darp_ros.data.demos import Episode
+from darp_ros.data.hdf5 import read_demos, write_demos
+from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
+from darp_ros.sim.selection import closed_loop_scorer
+import gymnasium
+import numpy as np
+import pytest
+
+ENV = 'Hopper-v5'
+
+
+def hopper_episodes(count: int, steps: int = 40):
+    """Episodes of a seeded smooth random controller: real Hopper states and actions."""
+    env = gymnasium.make(ENV)
+    rng = np.random.default_rng(0)
+    episodes = []
+    for i in range(count):
+        obs, _ = env.reset(seed=i)
+        observations, actions = [], []
+        action = np.zeros(3)
+        for _ in range(steps):
+            action = np.clip(0.8 * action + 0.4 * rng.normal(size=3), -1, 1)
+            observations.append(obs)
+            actions.append(action)
+            obs, _, terminated, _, _ = env.step(action)
+            if terminated:
+                break
+        episodes.append(Episode(f'demo_{i}', {'obs': np.asarray(observations, np.float32)},
+                                np.asarray(actions, np.float64)))
+    env.close()
+    return episodes
+
+
+@pytest.fixture(scope='module')
+def hopper_data(tmp_path_factory):
+    path = tmp_path_factory.mktemp('gym') / 'hopper.hdf5'
+    write_demos(path, hopper_episodes(4), {'env_name': ENV, 'type': 0, 'env_kwargs': {}})
+    return path
+
+
+@pytest.fixture(scope='module')
+def bundles(hopper_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp('gym_bundles')
+    out = {}
+    for name, extra in [('bc', ['--epochs', '3']),
+                        ('darp', ['--epochs', '2', '--k', '8', '--set', 'history_len=3',
+                                  '--set', 'history_keep_ratio=0.5'])]:
+        out[name] = root / name
+        assert main(['-q', 'train', '--policy', name, '--dataset', str(hopper_data),
+                     '--obs-keys', 'obs', '--out', str(out[name]), '--val-fraction', '0',
+                     '--device', 'cpu', '--no-progress', *extra]) == 0
+    return out
+
+
+def one_by_one(runtime, seed, horizon):
+    """Sum of rewards of one episode run by hand, outside the lockstep evaluator."""
+    env = make_gym_env({'env_name': ENV})
+    obs, _ = env.reset(seed=seed)
+    runtime.reset()
+    total = 0.0
+    for _ in range(horizon):
+        action = runtime.act({'obs': obs.astype(np.float32)})
+        obs, reward, terminated, truncated, _ = env.step(np.clip(action, -1, 1))
+        total += reward
+        if terminated or truncated:
+            break
+    env.close()
+    return total
+
+
+@pytest.mark.parametrize('policy', ['bc', 'darp'])
+def test_lockstep_returns_match_episodes_run_alone(bundles, policy):
+    # DARP keeps a query history: a batch of rollouts must not leak into each other.
+    runtime = PolicyRuntime.load(bundles[policy], 'cpu')
+    report = evaluate_runtime(runtime, {'env_name': ENV}, 7, 3, horizon=60)
+    alone = [one_by_one(runtime, seed, 60) for seed in (7, 8, 9)]
+    assert [e.seed for e in report.episodes] == [7, 8, 9]
+    np.testing.assert_allclose(report.returns, alone, rtol=1e-4)
+    assert report.mean == pytest.approx(np.mean(alone), rel=1e-4)
+    assert all(1 <= e.steps <= 60 for e in report.episodes)
+
+
+def test_workers_give_the_same_returns_as_one_process(bundles):
+    one = evaluate_gym_bundle(str(bundles['darp']), 3, 4, workers=1, horizon=40)
+    two = evaluate_gym_bundle(str(bundles['darp']), 3, 4, workers=2, horizon=40)
+    np.testing.assert_allclose(one.returns, two.returns, rtol=1e-5)
+
+
+def test_darp_eval_cli_writes_returns_as_json(bundles, tmp_path, capsys):
+    out = tmp_path / 'eval.json'
+    assert main(['eval', '--model', str(bundles['bc']), '--episodes', '3', '--seed', '100000',
+                 '--horizon', '50', '--json', str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures['env'] == ENV and figures['episodes'] == 3
+    assert figures['seeds'] == [100000, 100002]
+    returns = [e['return'] for e in figures['per_episode']]
+    assert figures['return_mean'] == pytest.approx(np.mean(returns))
+    assert figures['return_std'] == pytest.approx(np.std(returns))
+    assert 'return' in capsys.readouterr().out
+
+
+def test_env_kwargs_reach_the_environment(bundles, tmp_path):
+    # Walker-style override on Hopper: a shorter healthy range ends episodes sooner.
+    base = evaluate_gym_bundle(str(bundles['bc']), 0, 2, horizon=200)
+    strict = evaluate_gym_bundle(str(bundles['bc']), 0, 2, horizon=200,
+                                 env_args={'env_name': ENV,
+                                           'env_kwargs': {'healthy_z_range': [1.2, 1.21]}})
+    assert max(e.steps for e in strict.episodes) < min(e.steps for e in base.episodes)
+
+
+def test_robosuite_only_options_are_refused_for_gymnasium(bundles, capsys):
+    assert main(['eval', '--model', str(bundles['bc']), '--episodes', '1',
+                 '--obs-noise', '0.1']) == 2
+    assert '--obs-noise applies to robosuite tasks only' in capsys.readouterr().err
+
+
+def test_a_bundle_that_does_not_fit_the_environment_is_named(bundles):
+    with pytest.raises(ConfigError, match=r'bundle expects shape \(11,\), Walker2d-v5 gives'):
+        evaluate_gym_bundle(str(bundles['bc']), 0, 1, env_args={'env_name': 'Walker2d-v5'})
+
+
+def test_tuning_seeds_never_reach_the_reporting_seeds():
+    with pytest.raises(ConfigError, match='kept for reporting'):
+        closed_loop_scorer({'env_name': ENV}, 99_995, 10)
+
+
+def test_train_keeps_the_checkpoint_that_scored_best_closed_loop(hopper_data, tmp_path):
+    out = tmp_path / 'selected'
+    assert main(['-q', 'train', '--policy', 'bc', '--dataset', str(hopper_data),
+                 '--obs-keys', 'obs', '--out', str(out), '--val-fraction', '0', '--epochs', '4',
+                 '--keep', 'closed_loop', '--select-every', '2', '--select-episodes', '2',
+                 '--device', 'cpu', '--no-progress']) == 0
+    training = json.loads((out / 'bundle.json').read_text())['training']
+    scores = training['report']['notes']['closed_loop_scores']
+    assert [epoch for epoch, _ in scores] == [2, 4]
+    best_epoch, best_score = max(scores, key=lambda pair: pair[1])
+    assert training['report']['best_epoch'] == best_epoch
+    assert training['selection'] == {'seed': 50000, 'episodes': 2, 'every': 2}
+    # The kept weights are the ones that scored best: rescoring them gives the same figure.
+    rescored = evaluate_gym_bundle(str(out), 50000, 2)
+    assert rescored.mean == pytest.approx(best_score, rel=1e-5)
+
+
+def test_recipe_file_drives_train_and_flags_override_it(hopper_data, tmp_path):
+    recipe = tmp_path / 'recipe.json'
+    recipe.write_text(json.dumps({
+        'format': 'darp_ros.recipe', 'policy': 'darp',
+        'policy_config': {'k': 6, 'history_len': 2, 'hidden': [32, 32]},
+        'train': {'epochs': 2, 'batch_size': 16, 'weight_decay': 1e-5}}))
+    out = tmp_path / 'from_recipe'
+    assert main(['-q', 'train', '--recipe', str(recipe), '--dataset', str(hopper_data),
+                 '--obs-keys', 'obs', '--out', str(out), '--val-fraction', '0', '--epochs', '1',
+                 '--device', 'cpu', '--no-progress']) == 0
+    manifest = json.loads((out / 'bundle.json').read_text())
+    assert manifest['policy']['config']['k'] == 6
+    assert manifest['policy']['config']['hidden'] == [32, 32]
+    options = manifest['training']['options']['train']
+    assert options['epochs'] == 1 and options['batch_size'] == 16
+    assert options['weight_decay'] == 1e-5
+
+
+@pytest.mark.parametrize('content,message', [
+    ({'format': 'other'}, 'not a darp_ros recipe'),
+    ({'format': 'darp_ros.recipe', 'policy': 'darp', 'train': {'epoch': 3}},
+     "train settings \\['epoch'\\] are unknown"),
+    ({'format': 'darp_ros.recipe', 'policy': 'darp', 'policy_config': {'kk': 3}},
+     "unknown option\\(s\\) \\['kk'\\]"),
+])
+def test_a_bad_recipe_is_refused_naming_the_file(hopper_data, tmp_path, capsys, content,
+                                                 message):
+    recipe = tmp_path / 'bad.json'
+    recipe.write_text(json.dumps(content))
+    assert main(['train', '--recipe', str(recipe), '--dataset', str(hopper_data),
+                 '--obs-keys', 'obs', '--out', str(tmp_path / 'x')]) == 2
+    err = capsys.readouterr().err
+    assert str(recipe) in err
+    import re
+    assert re.search(message, err)
+
+
+def test_recipe_policy_and_flag_policy_must_agree(hopper_data, tmp_path, capsys):
+    recipe = tmp_path / 'r.json'
+    recipe.write_text(json.dumps({'format': 'darp_ros.recipe', 'policy': 'bc'}))
+    assert main(['train', '--recipe', str(recipe), '--policy', 'darp', '--dataset',
+                 str(hopper_data), '--obs-keys', 'obs', '--out', str(tmp_path / 'x')]) == 2
+    assert 'contradicts the recipe' in capsys.readouterr().err
+
+
+def test_dataset_round_trip_keeps_the_gym_env(hopper_data):
+    assert read_demos(hopper_data, ('obs',)).env_args['env_name'] == ENV
+
+
+def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp_path, capsys):
+    import optuna
+    study_dir = tmp_path / 'study'
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+            '--set', 'hidden=[32,32]', '--train-set', 'batch_size=32', '--no-progress']
+    assert main(args + ['--trials', '2']) == 0
+    storage = f'sqlite:///{study_dir / "study.db"}'
+    study = optuna.load_study(study_name='bc-hopper', storage=storage)
+    assert len(study.trials) == 2
+    # Resuming asks for one more: the two finished trials are kept, one more runs.
+    assert main(args + ['--trials', '3']) == 0
+    study = optuna.load_study(study_name='bc-hopper', storage=storage)
+    finished = [t for t in study.trials if t.value is not None]
+    assert len(study.trials) == 3 and len(finished) == 3
+    assert (study_dir / 'history.png').stat().st_size > 1000
+    recipe = json.loads((study_dir / 'recipe.json').read_text())
+    best = study.best_trial
+    assert recipe['train']['epochs'] == best.params['epochs']
+    assert recipe['train']['batch_size'] == 32
+    assert recipe['policy_config']['hidden'] == [best.params['width']] * 3
+    assert recipe['source']['score'] == pytest.approx(best.value)
+    assert recipe['source']['tune_seeds'] == [50000, 50001]
+    # The tuned recipe trains and the trained policy scores what the trial scored.
+    out = tmp_path / 'tuned'
+    assert main(['-q', 'train', '--recipe', str(study_dir / 'recipe.json'), '--dataset',
+                 str(hopper_data), '--obs-keys', 'obs', '--out', str(out), '--val-fraction',
+                 '0', '--keep', 'last', '--device', 'cpu', '--no-progress']) == 0
+    assert evaluate_gym_bundle(str(out), 50000, 2).mean == pytest.approx(best.value, rel=1e-4)
+
+
+def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
+    assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+                 '--study', str(tmp_path), '--tune-seed', '100000']) == 2
+    assert 'kept for reporting' in capsys.readouterr().err
