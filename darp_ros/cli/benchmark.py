@@ -52,6 +52,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--shift-placement', type=float, default=1.5,
                         help='placement widening of the distribution-shift rows (1: none)')
     parser.add_argument('--workers', type=int, default=2, help='simulator processes')
+    parser.add_argument('--recipe', dest='recipes', action='append', default=[],
+                        metavar='FILE.json',
+                        help="train the recipe's policy column with this recipe (from "
+                             '`darp tune`) instead of the default settings; repeatable')
     parser.add_argument('--results', default='docs/RESULTS.md',
                         help='markdown file whose generated section is rewritten')
     parser.add_argument('--report-only', action='store_true',
@@ -67,7 +71,8 @@ def run(args) -> int:
         update_results_md
     plan = BenchmarkPlan(Path(args.out), args.tasks, args.demos, args.policies, args.episodes,
                          args.seed, style_diversity=args.style_diversity,
-                         shift_placement=args.shift_placement, workers=args.workers)
+                         shift_placement=args.shift_placement, workers=args.workers,
+                         recipes=tuple(args.recipes))
     if not args.report_only:
         run_benchmark(plan)
     rows = collect_results(plan.out, plan.tasks)

@@ -17,8 +17,8 @@ The DARP-vs-baselines benchmark: demonstrations, training, closed-loop evaluatio
 
 Every stage writes its output under one run directory and is skipped when that output
 exists, so a long benchmark resumes where it stopped. No hyper-parameter is chosen on the
-reporting seeds: policies use their documented defaults, the training length follows a
-fixed rule, and the final weights are kept. (Keeping the epoch with the best held-out
+reporting seeds: policies use their documented defaults (or a recipe `darp tune` found on
+the tuning seeds), the training length follows a fixed rule, and the final weights are kept. (Keeping the epoch with the best held-out
 action loss instead was compared on the tuning seeds 50000.. and lost: see RESULTS.md.)
 """
 
@@ -27,21 +27,23 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from darp_ros.core.bundle import save_bundle
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
+from darp_ros.core.recipe import Recipe
 from darp_ros.core.training import TrainConfig
 from darp_ros.data.hdf5 import read_demos, write_demos
 from darp_ros.sim.collect import collect_demos
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
+from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.seeds import TUNING_SEED
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 
 log = logging.getLogger(__name__)
 POLICIES = ('bc', 'vinn', 'nn1', 'mcnn', 'darp')
 GRADIENT_STEPS = 4000   # training length rule: about this many batches, >= MIN_EPOCHS
-TUNING_SEED = 50_000    # the only seeds any choice was made on (reporting seeds differ)
 MIN_EPOCHS = 50
 BATCH_SIZE = 64
 
@@ -61,6 +63,25 @@ class BenchmarkPlan:
     style_diversity: float = 1.0    # scale of the expert's style ranges (1: full, 0: one style)
     shift_placement: float = 1.5    # the distribution-shift rows widen placement this much
     workers: int = 2
+    recipes: Tuple[str, ...] = ()   # recipe files; each replaces its policy column's settings
+
+    def __post_init__(self):
+        # A bad recipe fails now, not after hours of demonstrations and training.
+        self.recipe_for('')
+
+    def recipe_for(self, label: str) -> Optional[Recipe]:
+        """Return the recipe given for the policy column label, if any."""
+        found = {}
+        for path in self.recipes:
+            recipe = Recipe.load(path)
+            if recipe.policy not in self.policies:
+                raise ConfigError(f'recipe {path} is for {recipe.policy}, which is not among '
+                                  f'the benchmark policies {list(self.policies)}')
+            if recipe.policy in found:
+                raise ConfigError(f'two recipes for {recipe.policy}: {found[recipe.policy]} '
+                                  f'and {path}')
+            found[recipe.policy] = path
+        return Recipe.load(found[label]) if label in found else None
 
 
 def policy_variant(label: str) -> Tuple[str, dict]:
@@ -131,14 +152,21 @@ def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str) -> Path
     episodes = dataset.episodes[:demos]
     samples = sum(len(ep) for ep in episodes)
     epochs = training_epochs(samples)
+    train = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, keep='last', seed=0,
+                        progress=False)
+    recipe = plan.recipe_for(label)
+    scorer = None
+    if recipe is not None:
+        policy_config = {**policy_config, **recipe.policy_config}
+        train = recipe.train_config(seed=0, progress=False)
+        if train.keep == 'closed_loop':
+            scorer = closed_loop_scorer(dataset.env_args, TUNING_SEED)
     options = TrainOptions(
-        policy=policy, obs_keys=DEFAULT_OBS_KEYS, policy_config=policy_config,
-        train=TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, keep='last', seed=0,
-                          progress=False),
+        policy=policy, obs_keys=DEFAULT_OBS_KEYS, policy_config=policy_config, train=train,
         val_fraction=0.2, device='cpu')
     log.info('training %s on %d %s demos (%d samples, %d epochs max)', label, demos, task,
-             samples, epochs)
-    save_bundle(train_model(episodes, options, dataset.env_args), bundle)
+             samples, train.epochs)
+    save_bundle(train_model(episodes, options, dataset.env_args, scorer), bundle)
     return bundle
 
 

@@ -63,3 +63,26 @@ def test_policy_variants_carry_their_options():
     assert policy_variant('bc') == ('bc', {})
     with pytest.raises(ConfigError, match="'darp\\+k': expected POLICY\\+NAME=VALUE"):
         policy_variant('darp+k')
+
+
+def test_a_recipe_replaces_its_policy_column_settings(tmp_path):
+    recipe = tmp_path / 'bc.json'
+    recipe.write_text(json.dumps({'format': 'darp_ros.recipe', 'policy': 'bc',
+                                  'policy_config': {'hidden': [16, 16]},
+                                  'train': {'epochs': 2, 'batch_size': 8}}))
+    out = tmp_path / 'runs'
+    assert main(['benchmark', '--out', str(out), '--tasks', 'Lift', '--demos', '2',
+                 '--policies', 'bc', '--episodes', '1', '--workers', '1', '--shift-placement',
+                 '1', '--results', str(tmp_path / 'R.md'), '--recipe', str(recipe)]) == 0
+    manifest = json.loads((out / 'Lift' / 'n2' / 'bc' / 'bundle' / 'bundle.json').read_text())
+    assert manifest['policy']['config']['hidden'] == [16, 16]
+    assert manifest['training']['options']['train']['epochs'] == 2
+    assert manifest['training']['options']['train']['batch_size'] == 8
+
+
+def test_a_recipe_for_a_policy_not_benchmarked_is_refused(tmp_path, capsys):
+    recipe = tmp_path / 'darp.json'
+    recipe.write_text(json.dumps({'format': 'darp_ros.recipe', 'policy': 'darp'}))
+    assert main(['benchmark', '--out', str(tmp_path), '--tasks', 'Lift', '--policies', 'bc',
+                 '--recipe', str(recipe)]) == 2
+    assert 'not among the benchmark policies' in capsys.readouterr().err
