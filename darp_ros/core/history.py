@@ -76,15 +76,18 @@ def rerank(memory: DemoRows, nb: Neighbors, history: Optional[torch.Tensor], dec
     nearest = nb.distances[:, 0]
     if history is None or history.shape[1] <= 1:
         return Neighbors(nb.ids[:, :keep], nb.distances[:, :keep], nearest)
-    scores = torch.zeros_like(nb.distances, dtype=torch.float32)
+    # All lags in one gather: (B, k, L) row ids, (B, k, L, D) states. One pass instead of a
+    # Python loop over lags matters at the authors' lookbacks of up to 49.
+    lags = torch.arange(history.shape[1], device=nb.ids.device)
+    start = nb.ids - memory.step_in_episode(nb.ids)
+    past = memory.states[torch.maximum(nb.ids[:, :, None] - lags, start[:, :, None])]
+    gaps = torch.linalg.vector_norm(past - history[:, None, :, :], dim=-1)
+    weights = (lags + 1).to(torch.float32) ** decay
     if query_lags is not None:
         real = torch.minimum(memory.step_in_episode(nb.ids) + 1,
                              query_lags.to(nb.ids.device)[:, None])
-    for lag in range(history.shape[1]):
-        past = memory.states[memory.previous(nb.ids, lag)]
-        term = (lag + 1) ** decay * torch.linalg.vector_norm(past - history[:, lag, None, :],
-                                                             dim=-1)
-        scores += term if query_lags is None else term * (lag < real)
+        weights = weights * (lags < real[:, :, None])
+    scores = (gaps * weights).sum(dim=-1)
     order = torch.topk(scores, keep, dim=1, largest=False).indices
     return Neighbors(torch.gather(nb.ids, 1, order), torch.gather(nb.distances, 1, order),
                      nearest)

@@ -54,19 +54,35 @@ class CommandPipeline:
                               f'{width} joints')
         self.safety = build_filter(command.kind, config.command_limits(), width)
         self.ready = False
+        self._resync = False
 
     def reset(self) -> None:
-        """Start again from the next observation's measured state."""
+        """Start again from the next observation's measured state; no hold before it."""
         self.ready = False
+
+    def resync(self) -> None:
+        """Restart from the next good measurement, holding from the old state until then."""
+        self._resync = True
 
     def apply(self, action: np.ndarray, obs: Mapping[str, np.ndarray],
               dt: float) -> Tuple[np.ndarray, FilterResult]:
-        """Return the mapped command and what the safety layer makes of it."""
+        """
+        Return the mapped command and what the safety layer makes of it.
+
+        A measured state outside the limits (the arm pushed out of the workspace, a bad
+        sensor) holds and says why: commanding from it would drive towards the nearest limit.
+        Before the first good measurement there is nothing to hold from: a ValueError.
+        """
         state = self.command.state(obs)
-        if not self.ready:
-            self.safety.reset(state)
-            self.ready = True
         values = self.command.command(action, obs, self.indices)
+        problem = self.safety.check_measured(state)
+        if problem:
+            if not self.ready:
+                raise ValueError(problem)
+            return values, FilterResult(self.safety.hold(dt).values, (problem,), held=True)
+        if not self.ready or self._resync:
+            self.safety.reset(state)
+            self.ready, self._resync = True, False
         return values, self.safety.apply(values, dt, measured=state)
 
     def hold(self, dt: float) -> FilterResult:

@@ -28,6 +28,7 @@ from darp_ros.core.errors import ConfigError, ObservationError
 from darp_ros.core.rotations import apply_rotation_vector, relative_rotation
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
+from darp_ros.data.novelty_guard import NoveltyGuardConfig
 import numpy as np
 
 IMAGE_TYPES = ('image', 'compressed_image')
@@ -197,6 +198,7 @@ class NodeConfig:
     warmup_steps: int
     log_throttle_s: float
     diagnostics_period_s: float
+    novelty_guard: NoveltyGuardConfig
     inputs: Tuple[InputMapping, ...]
     command: CommandMapping
     gripper: GripperMapping
@@ -313,6 +315,8 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
         cpu_threads=top['cpu_threads'],
         warmup_steps=top['warmup_steps'],
         log_throttle_s=top['log_throttle_s'], diagnostics_period_s=top['diagnostics_period_s'],
+        novelty_guard=NoveltyGuardConfig.of(top['novelty_guard.hold_above'],
+                                            top['novelty_guard.resume_below']),
         inputs=inputs, command=command, gripper=gripper, limits=limits)
 
 

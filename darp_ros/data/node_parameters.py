@@ -110,6 +110,13 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
        low=0, high=1000),
     _p('log_throttle_s', 'double', 1.0, 'At most one fault log line per this many seconds',
        low=0.0, high=3600.0, read_only=False),
+    _p('novelty_guard.hold_above', 'double', 0.0,
+       'Hold instead of commanding while novelty (distance to the nearest demonstration state '
+       'over its typical value; ~1 in distribution) is above this; 0 turns the guard off',
+       low=0.0, high=1e6),
+    _p('novelty_guard.resume_below', 'double', 0.0,
+       'Command again once novelty falls below this (hysteresis); 0 means 0.8 x hold_above',
+       low=0.0, high=1e6),
     _p('diagnostics_period_s', 'double', 1.0, 'Period of /diagnostics messages', low=0.05,
        high=60.0),
     _p('observation_keys', 'string_array', None,

@@ -29,6 +29,7 @@ callback group is busy, which starved inference to seconds per step on a 2-core 
 
 import dataclasses
 import resource
+import signal
 import threading
 import time
 from typing import Optional
@@ -39,6 +40,7 @@ from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.data.command_pipeline import CommandPipeline
 from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
+from darp_ros.data.novelty_guard import NoveltyGuard
 from darp_ros.data.observation_assembler import age_summary, InputFault, ObservationAssembler
 from darp_ros.ros.command_messages import WRITERS
 from darp_ros.ros.cycle_stats import CycleStats
@@ -50,11 +52,16 @@ from darp_ros.ros.qos import command_qos, input_qos
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 import numpy as np
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
+from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray, MultiArrayDimension
+from std_srvs.srv import Trigger
 import torch
 
 MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
@@ -62,6 +69,9 @@ MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
              'compressed_image': CompressedImage}
 RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
                     'hold_timeout_s', 'max_step_time_s', 'log_throttle_s')
+# Commands closer together than this in real time are limited as if this far apart; the
+# safety layer needs a positive period.
+MIN_COMMAND_DT_S = 1e-4
 
 
 class PolicyNode(LifecycleNode):
@@ -88,10 +98,23 @@ class PolicyNode(LifecycleNode):
         self._faulted = False
         self._faulted_since = 0.0
         self._last_command: Optional[np.ndarray] = None
+        self._published_at: Optional[float] = None   # time.monotonic() of the last command
         self._logged_at = -1e9
         self._unlogged_faults = 0
 
     # -- lifecycle ------------------------------------------------------------------------
+
+    def _LifecycleNodeMixin__change_state(self, transition_id: int) -> TransitionCallbackReturn:
+        # rclpy raises out of the change_state service when a transition is not valid from
+        # the current state (a doubled `ros2 lifecycle set ... activate`), which ends the
+        # process. A refused request must leave the node as it was and say so.
+        try:
+            return super()._LifecycleNodeMixin__change_state(transition_id)
+        except _rclpy.RCLError as exc:
+            state = self._state_machine.current_state[1]
+            self.get_logger().warning(f'refused lifecycle transition {transition_id} in state '
+                                      f'{state!r}: {exc}')
+            return TransitionCallbackReturn.FAILURE
 
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         """Load and check the bundle and the config, warm up, create the topics."""
@@ -110,8 +133,10 @@ class PolicyNode(LifecycleNode):
         self.runtime.reset()
         self.commands.reset()
         self._gripper.reset()
+        self._novelty_guard.reset()
         self.stats.restart()
         self._faulted = False
+        self._published_at = None
         self._synced_stamp = -float('inf')
         self._active = True
         self._own_timers.append(self.create_timer(self.period_s, self._tick))
@@ -126,9 +151,11 @@ class PolicyNode(LifecycleNode):
             self._active = False
         self._stop_control_timer()
         self.inference.wait()
-        if self.commands.ready:
-            self._publish_command(self.commands.hold(self.period_s).values)
-        self.get_logger().info('inactive: control timer stopped, hold published')
+        held = self.commands.ready
+        if held:
+            self._publish_command(self.commands.hold(self._command_dt()).values)
+        self.get_logger().info('inactive: control timer stopped, ' +
+                               ('hold published' if held else 'nothing was commanded'))
         return TransitionCallbackReturn.SUCCESS
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
@@ -142,6 +169,31 @@ class PolicyNode(LifecycleNode):
             self.on_deactivate(state)
         self._release()
         return TransitionCallbackReturn.SUCCESS
+
+    def finish(self) -> None:
+        """Before the process ends: a final hold if commanding, delivered before returning."""
+        if self._state_machine.current_state[1] == 'active':
+            self.trigger_deactivate()
+        command = self._outputs.get('command')
+        if command is not None:
+            command.wait_for_all_acked(Duration(seconds=0.5))
+
+    def _on_reset(self, request, response):
+        """Start a new episode: forget the policy's history, restart from the measured state."""
+        if self.runtime is None:
+            response.success, response.message = False, 'not configured: nothing to reset'
+            return response
+        # The timer and the input callbacks share this executor: no new step can start here.
+        self.inference.wait()
+        self.runtime.reset()
+        if self.commands.ready:
+            self.commands.resync()
+        self._gripper.reset()
+        self._novelty_guard.reset()
+        self.get_logger().info('reset: policy history cleared, next command from the '
+                               'measured state')
+        response.success, response.message = True, 'policy history cleared'
+        return response
 
     # -- configure ------------------------------------------------------------------------
 
@@ -165,6 +217,7 @@ class PolicyNode(LifecycleNode):
         self.inference = InferenceThread()
         self.warmup_ms = self.inference.run(self._warm_up, config.warmup_steps)
         self.novelty_scale = runtime.novelty_scale()
+        self._novelty_guard = NoveltyGuard(config.novelty_guard)
         self._create_topics()
 
     def _warm_up(self, steps: int) -> float:
@@ -200,6 +253,7 @@ class PolicyNode(LifecycleNode):
         }
         if config.gripper.enabled:
             self._gripper_output = GripperOutput(self, config.gripper)
+        self._own_services = [self.create_service(Trigger, '~/reset', self._on_reset)]
         self._counts_at = (self._now(), dict(self.assembler.counts))
         self._own_timers.append(
             self.create_timer(config.diagnostics_period_s, self._publish_diagnostics))
@@ -225,6 +279,9 @@ class PolicyNode(LifecycleNode):
             self.destroy_subscription(sub)
         for pub in self._outputs.values():
             self.destroy_publisher(pub)
+        for service in getattr(self, '_own_services', ()):
+            self.destroy_service(service)
+        self._own_services = []
         if self._gripper_output is not None:
             self._gripper_output.destroy()
             self._gripper_output = None
@@ -300,15 +357,23 @@ class PolicyNode(LifecycleNode):
             self.stats.overruns += 1
             return self._fault(f'overrun: the step took {elapsed * 1e3:.1f} ms, more than '
                                f'{deadline * 1e3:.1f} ms')
+        novelty = result.novelty / self.novelty_scale
+        if self._novelty_guard.update(novelty):
+            self._outputs['novelty'].publish(Float64(data=novelty))
+            return self._fault(self._novelty_guard.reason(novelty))
         with self._output_lock:
             if not self._active:
                 return None  # deactivated while inferring: its hold is already out
+            if self._faulted:
+                # The arm may have moved while the node held: restart from where it is.
+                self.commands.resync()
             try:
-                _, safe = self.commands.apply(result.action, obs, self.period_s)
+                _, safe = self.commands.apply(result.action, obs, self._command_dt())
             except (DarpError, ValueError) as exc:
                 return self._fault(f'command rejected: {exc}')
             if safe.held:
-                return self._fault(f'safety layer held: {", ".join(safe.interventions)}')
+                return self._fault(f'safety layer held: {", ".join(safe.interventions)}',
+                                   hold=safe.values)
             self._publish_command(safe.values)
         if safe.interventions:
             self.stats.interventions += 1
@@ -319,7 +384,21 @@ class PolicyNode(LifecycleNode):
             self.get_logger().info(f'inputs good again: commanding (after: '
                                    f'{self.stats.last_fault})')
 
-    def _fault(self, reason: str) -> None:
+    def _command_dt(self) -> float:
+        """
+        Return the seconds the next command may move for.
+
+        Limits hold in real time: a command sent soon after the previous one (a hold right
+        after a late inference) may move only as far as the elapsed time allows, never more
+        than one period. In lockstep the simulator advances one period per command.
+        """
+        if self.config.sync_inputs or self._published_at is None:
+            return self.period_s
+        elapsed = time.monotonic() - self._published_at
+        return min(max(elapsed, MIN_COMMAND_DT_S), self.period_s)
+
+    def _fault(self, reason: str, hold: Optional[np.ndarray] = None) -> None:
+        """Publish a hold (`hold`, when the safety layer made it already); log why, throttled."""
         self.stats.holds += 1
         self.stats.last_fault = reason
         now = time.monotonic()
@@ -328,7 +407,8 @@ class PolicyNode(LifecycleNode):
         with self._output_lock:
             held = self.config.fault_behavior == 'hold' and self.commands.ready and self._active
             if held:
-                hold = self.commands.hold(self.period_s).values
+                if hold is None:
+                    hold = self.commands.hold(self._command_dt()).values
                 at_rest = np.array_equal(hold, self._last_command)
                 timeout = self.config.hold_timeout_s
                 if at_rest and timeout and now - self._faulted_since > timeout:
@@ -349,6 +429,7 @@ class PolicyNode(LifecycleNode):
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]
         self._last_command = np.array(values, dtype=np.float64)
+        self._published_at = time.monotonic()
         stamp = self.get_clock().now().to_msg()
         self._outputs['command'].publish(
             writer.write(values, stamp, self.config.command, self.period_s))
@@ -387,6 +468,11 @@ class PolicyNode(LifecycleNode):
     # -- parameters -----------------------------------------------------------------------
 
     def _on_set_parameters(self, params):
+        if self.config is not None and any(p.name == 'use_sim_time' for p in params):
+            # With no /clock the control timer would stop and the node go silent.
+            return SetParametersResult(
+                successful=False, reason='use_sim_time cannot change while configured: '
+                'deactivate and clean up first')
         result = validate_on_set(params)
         if result.successful and self.config is not None:
             changes = {p.name: p.value for p in params if p.name in RUNTIME_SETTABLE}
@@ -396,7 +482,12 @@ class PolicyNode(LifecycleNode):
 
 def main(args=None) -> None:
     """Run the policy node; with autostart it configures and activates itself."""
-    rclpy.init(args=args)
+    # The node handles SIGINT and SIGTERM itself: rclpy's handlers invalidate the context at
+    # once, after which the final hold could not be published and spin() raises.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     node = PolicyNode()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -404,10 +495,14 @@ def main(args=None) -> None:
         if node.get_parameter('autostart').value:
             if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
                 node.trigger_activate()
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
         pass
     finally:
+        if rclpy.ok():
+            node.finish()
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
 

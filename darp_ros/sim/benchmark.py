@@ -18,8 +18,9 @@ The DARP-vs-baselines benchmark: demonstrations, training, closed-loop evaluatio
 Every stage writes its output under one run directory and is skipped when that output
 exists, so a long benchmark resumes where it stopped. No hyper-parameter is chosen on the
 reporting seeds: policies use their documented defaults (or a recipe `darp tune` found on
-the tuning seeds), the training length follows a fixed rule, and the final weights are kept. (Keeping the epoch with the best held-out
-action loss instead was compared on the tuning seeds 50000.. and lost: see RESULTS.md.)
+the tuning seeds), the training length follows a fixed rule, and the final weights are
+kept. (Keeping the epoch with the best held-out action loss instead was compared on the
+tuning seeds 50000.. and lost: see RESULTS.md.)
 """
 
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ from darp_ros.core.training import TrainConfig
 from darp_ros.data.hdf5 import read_demos, write_demos
 from darp_ros.sim.collect import collect_demos
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
-from darp_ros.sim.selection import closed_loop_scorer
 from darp_ros.sim.seeds import TUNING_SEED
+from darp_ros.sim.selection import closed_loop_scorer
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 
 log = logging.getLogger(__name__)

@@ -183,6 +183,9 @@ def test_pose_filter_output_respects_workspace_and_rotation_limits(data, setup, 
     stream = data.draw(commands(7, -2.0, 2.0))
     poses = feed(filt, stream, dt)
     check_axis_motion(limits, start[:3], poses[:, :3], dt)
+    speeds = np.linalg.norm(np.diff(np.vstack([start[:3], poses[:, :3]]), axis=0), axis=1) / dt
+    scale = 1.0 + np.max(np.abs(np.concatenate([limits.lower, limits.upper])))
+    assert (speeds <= min(limits.velocity) + 8e-12 * scale / dt).all()   # the norm, not per axis
     previous_rotation = np.zeros(3)
     for quaternion in poses[:, 3:]:
         assert abs(np.linalg.norm(quaternion) - 1.0) < 1e-12
@@ -191,3 +194,26 @@ def test_pose_filter_output_respects_workspace_and_rotation_limits(data, setup, 
         change = np.linalg.norm(rotation - previous_rotation)
         assert change <= angular_acceleration * dt * dt + 1e-12
         previous_quaternion, previous_rotation = quaternion, rotation
+
+
+@SETTINGS
+@given(st.data(), pose_setups())
+def test_limits_hold_in_real_time_when_commands_come_at_irregular_times(data, setup):
+    # The node limits each command by the time actually elapsed since the previous one: a
+    # command right after another may move only that little, whatever the nominal period.
+    limits, (angular_velocity, angular_acceleration), start = setup
+    filt = PoseFilter(limits, angular_velocity, angular_acceleration)
+    filt.reset(start)
+    stream = data.draw(commands(7, -2.0, 2.0))
+    gaps = data.draw(st.lists(st.floats(1e-4, 0.1), min_size=len(stream),
+                              max_size=len(stream)))
+    poses = np.array([filt.hold(dt).values if command is HOLD else filt.apply(command, dt).values
+                      for command, dt in zip(stream, gaps)])
+    steps = np.diff(np.vstack([start[:3], poses[:, :3]]), axis=0)
+    scale = 1.0 + np.max(np.abs(np.concatenate([limits.lower, limits.upper])))
+    speed = min(limits.velocity)
+    assert (np.linalg.norm(steps, axis=1) <= speed * np.array(gaps) + 8e-12 * scale).all()
+    assert (poses[:, :3] >= np.array(limits.lower) - 1e-12 * scale).all()
+    assert (poses[:, :3] <= np.array(limits.upper) + 1e-12 * scale).all()
+    if limits.max_step is not None:
+        assert (np.abs(steps) <= np.array(limits.max_step) + 2e-12 * scale).all()

@@ -21,6 +21,7 @@ gripper element, which is the shape of a joint-space Franka policy. Everything r
 rclpy and DDS on loopback.
 """
 
+import gc
 import os
 import threading
 import time
@@ -98,6 +99,10 @@ class Graph:
         from darp_ros.ros.policy_node import PolicyNode
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.parameter import Parameter
+        # A node an earlier test dropped without destroying is finalized by the garbage
+        # collector; rcl keeps one /rosout publisher per node name and process, so finalizing
+        # an old 'policy_node' after ours exists would silence our node's log lines.
+        gc.collect()
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)

@@ -42,7 +42,12 @@ def franka():
     params = read_parameter_file(ROOT / 'config' / 'franka_fr3.yaml')
     # franka_msgs is not installed here: the gripper reports a width instead of action goals.
     params.update({'model_dir': str(ROOT / 'models' / 'lift_darp'), 'device': 'cpu',
-                   'gripper.output': 'width', 'gripper.topic': 'test/gripper_width'})
+                   'gripper.output': 'width', 'gripper.topic': 'test/gripper_width',
+                   # These inputs are in the robot's base frame, far from the shipped bundle's
+                   # robosuite-frame demonstrations (novelty ~77): the config's guard would
+                   # rightly hold. This module checks what is commanded, so the guard is off;
+                   # test_policy_node_safety checks the guard.
+                   'novelty_guard.hold_above': 0.0})
     graph = Graph(params)
     probe = graph.probe
     commands, widths = [], []
@@ -86,7 +91,8 @@ def test_target_poses_stay_in_the_box_and_within_the_speed_limit(franka):
     assert np.all(positions >= np.array(params['limits.workspace_lower']) - 1e-9)
     assert np.all(positions <= np.array(params['limits.workspace_upper']) + 1e-9)
     step = params['limits.linear_velocity'] / params['control_rate_hz']
-    assert np.abs(np.diff(positions, axis=0)).max() <= step + 1e-9
+    # The speed limit bounds the norm of the motion, as the config text says.
+    assert np.linalg.norm(np.diff(positions, axis=0), axis=1).max() <= step + 1e-9
     np.testing.assert_allclose(np.linalg.norm(quaternions, axis=1), 1.0, atol=1e-9)
 
 

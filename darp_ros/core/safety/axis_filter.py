@@ -24,14 +24,36 @@ from darp_ros.core.safety.limits import AxisLimits
 import numpy as np
 
 
-class AxisStateFilter(CommandFilter):
-    """Shared state of the axis filters: last commanded position and its velocity."""
+def furthest_within(start: np.ndarray, end: np.ndarray, radius: float) -> np.ndarray:
+    """Return the point of the segment start -> end furthest along it with norm <= radius."""
+    step = end - start
+    a, b = float(step @ step), 2.0 * float(start @ step)
+    c = float(start @ start) - radius * radius
+    if a == 0.0 or c > 0.0:
+        # start is outside too (only after round-off): shrink end towards rest instead.
+        size = float(np.linalg.norm(end))
+        return end * (radius / size) if size > radius else end
+    t = min(1.0, (-b + np.sqrt(max(b * b - 4.0 * a * c, 0.0))) / (2.0 * a))
+    point = start + t * step
+    size = float(np.linalg.norm(point))
+    return point * (radius / size) if size > radius else point
 
-    def __init__(self, limits: AxisLimits, axis_names: Optional[Sequence[str]] = None):
+
+class AxisStateFilter(CommandFilter):
+    """
+    Shared state of the axis filters: last commanded position and its velocity.
+
+    `speed` optionally bounds the norm of the velocity vector as well (a Cartesian speed
+    limit), on top of each axis' own velocity limit.
+    """
+
+    def __init__(self, limits: AxisLimits, axis_names: Optional[Sequence[str]] = None,
+                 speed: Optional[float] = None):
         if not isinstance(limits, AxisLimits):
             raise TypeError(f'{type(self).__name__} needs AxisLimits, got {type(limits).__name__}')
         super().__init__(limits.dim)
         self.limits = limits
+        self.speed = speed
         self.kinematics = AxisKinematics(limits, axis_names)
         self._position = np.zeros(self.dim)
         self._velocity = np.zeros(self.dim)
@@ -54,9 +76,35 @@ class AxisStateFilter(CommandFilter):
         self._velocity = np.zeros(self.dim)
         self._last = self._output()
 
+    def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
+        """Return why the measured positions are unusable (non-finite, outside), or None."""
+        if measured is None:
+            return None
+        try:
+            self.kinematics.check_position('measured state', self.vector(measured, 'measured'))
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     def _advance(self, wanted: np.ndarray, dt: float) -> List[str]:
         """Move one cycle at the allowed velocity nearest to `wanted`; return the reasons."""
+        norm_capped = False
+        if self.speed is not None and np.linalg.norm(wanted) > self.speed:
+            # Aim inside the speed ball, keeping the direction: straight at the target.
+            wanted = wanted * (self.speed / np.linalg.norm(wanted))
+            norm_capped = True
         velocity, reasons = self.kinematics.choose(wanted, self._position, self._velocity, dt)
+        if self.speed is not None and np.linalg.norm(velocity) > self.speed:
+            # The per-axis window can still leave the ball (turning at full speed). The
+            # allowed velocity nearest the last one is in the window and no faster than it,
+            # so the window is convex and meets the ball: take the furthest point towards
+            # `velocity` on that segment that is inside the ball.
+            anchor, _ = self.kinematics.choose(self._velocity, self._position, self._velocity,
+                                               dt)
+            velocity = furthest_within(anchor, velocity, self.speed)
+            norm_capped = True
+        if norm_capped:
+            reasons = list(reasons) + ['speed limit (norm)']
         self._position = self._position + velocity * dt
         self._velocity = velocity
         return reasons

@@ -71,6 +71,10 @@ class CommandFilter(ABC):
     def reset(self, current: Any) -> None:
         """Start from the measured state, at rest."""
 
+    def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
+        """Return why a measured state cannot be commanded from, or None when it can."""
+        return None
+
     def apply(self, command: Any, dt: float,
               measured: Optional[np.ndarray] = None) -> FilterResult:
         """

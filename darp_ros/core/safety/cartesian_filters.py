@@ -17,8 +17,9 @@
 End-effector twists and poses limited by Cartesian speed and acceleration.
 
 Twists are limited on the norm of each 3-vector. A pose moves its position through a
-PositionFilter (workspace box, per-axis velocity and acceleration) and turns its orientation
-towards the commanded one with the rotation rate bounded in norm and in change per cycle.
+PositionFilter (workspace box, speed bounded in norm, per-axis acceleration) and turns its
+orientation towards the commanded one with the rotation rate bounded in norm and in change
+per cycle.
 """
 
 from typing import Any, List, Optional, Sequence, Tuple
@@ -109,7 +110,10 @@ class PoseFilter(CommandFilter):
             raise ConfigError('PoseFilter: position limits must be AxisLimits for x, y, z, '
                               f'got {position!r}')
         super().__init__(7)
-        self.translation = PositionFilter(position, axis_names=('x', 'y', 'z'))
+        # The linear velocity limit bounds the speed (the norm), as the config files promise;
+        # a per-axis limit alone would allow sqrt(3) times that along a diagonal.
+        self.translation = PositionFilter(position, axis_names=('x', 'y', 'z'),
+                                          speed=min(position.velocity))
         self.angular_velocity = positive('PoseFilter.angular_velocity', angular_velocity)
         self.angular_acceleration = positive('PoseFilter.angular_acceleration',
                                              angular_acceleration)
@@ -132,6 +136,16 @@ class PoseFilter(CommandFilter):
         self._orientation = orientation
         self._rate = np.zeros(3)
         self._last = self._output()
+
+    def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
+        """Return why the measured pose is unusable (position outside the workspace), or None."""
+        if measured is None:
+            return None
+        try:
+            pose = self.vector(measured, 'measured')
+        except ValueError as exc:
+            return str(exc)
+        return self.translation.check_measured(pose[:3])
 
     def _invalid(self, command: np.ndarray) -> Tuple[str, ...]:
         reasons = super()._invalid(command)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The MuJoCo table of docs/RESULTS.md: train each policy on the DARP authors' expert data
 # with their recipe, keep the checkpoint that scored best on tuning seeds 50000..50009
-# (every policy gets the same 24 scored checkpoints), then report 100 episodes on the
-# held-out seeds 100000..100099. Resumable: a cell whose JSON exists is skipped.
-# Usage: bash docs/results/mujoco/run.sh TASK POLICY SEED [SEED...]
+# (every policy gets about the same number of scored checkpoints: 24, or SCORED),
+# then report 100 episodes on the held-out seeds 100000..100099. Resumable: a cell whose
+# JSON exists is skipped. OUT: where the JSON files go.
+# Usage: [SCORED=50 OUT=dir] bash docs/results/mujoco/run.sh TASK POLICY SEED [SEED...]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
 DATA=${DATA:-../shared/data/mujoco_experts}
-OUT=docs/results/mujoco
+OUT=${OUT:-docs/results/mujoco}
+SCORED=${SCORED:-}
 BUNDLES=${BUNDLES:-/tmp/darp_mujoco_bundles}
 export OMP_NUM_THREADS=1
 task=$1; policy=$2; shift 2
@@ -25,6 +27,16 @@ case "$task/$policy" in
   */vinn|*/nn1) args=() ;;
   *) echo "no recipe for $task/$policy" >&2; exit 2 ;;
 esac
+
+# The recipes above score every epochs/24 epochs; SCORED rescales that to about SCORED.
+for i in "${!args[@]}"; do
+  if [ -n "$SCORED" ] && [ "${args[$i]}" = --select-every ]; then
+    epochs=$(printf '%s\n' "${args[@]}" | grep -A1 -x -- --epochs | tail -1)
+    every=$(( epochs / SCORED )); [ "$every" -lt 1 ] && every=1
+    args[$((i + 1))]=$every
+  fi
+done
+mkdir -p "$OUT"
 
 for seed in "$@"; do
   json=$OUT/${task}_${policy}_seed${seed}.json

@@ -30,13 +30,15 @@ import json
 import sys
 import time
 
-from darp_ros.core.pipeline import train_model, TrainOptions
+from darp_ros.core.pipeline import TrainOptions, train_model
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.training import TrainConfig
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.sim.gym_eval import evaluate_runtime
 from darp_ros.sim.selection import closed_loop_scorer
+
 import numpy as np
+
 import torch
 
 

@@ -1,0 +1,62 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""Print the MuJoCo table of docs/RESULTS.md from the JSON files run.sh wrote beside this file."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+TASKS = (('hopper', 'Hopper-v5', 2313.65, 3545.57), ('walker2d', 'Walker2d-v5', 2658.40, 4894.01),
+         ('halfcheetah', 'HalfCheetah-v5', 1063.23, 5515.41))
+POLICIES = ('bc', 'darp', 'vinn', 'nn1', 'mcnn')
+
+
+def cell(task: str, policy: str):
+    """Return per-training-seed mean returns and pooled per-episode std, or None."""
+    files = sorted(HERE.glob(f'{task}_{policy}_seed*.json'))
+    files = [f for f in files if not f.name.endswith('.bundle.json')]
+    if not files:
+        return None
+    runs = [json.loads(f.read_text()) for f in files]
+    return [r['return_mean'] for r in runs], [r['return_std'] for r in runs]
+
+
+def main() -> None:
+    """Print one markdown row per task."""
+    print('| task | ' + ' | '.join(POLICIES) + ' | DARP / BC | authors BC -> DARP (ratio) |')
+    print('|---|' + '---|' * (len(POLICIES) + 2))
+    for task, env, their_bc, their_darp in TASKS:
+        row, means = [env], {}
+        for policy in POLICIES:
+            found = cell(task, policy)
+            if found is None:
+                row.append('not run')
+                continue
+            per_seed, _ = found
+            means[policy] = float(np.mean(per_seed))
+            spread = f' ± {np.std(per_seed):.0f}' if len(per_seed) > 1 else ''
+            seeds = ', '.join(f'{v:.0f}' for v in per_seed)
+            row.append(f'**{means[policy]:.0f}**{spread} ({seeds})')
+        ratio = (f"{means['darp'] / means['bc']:.2f}x" if 'darp' in means and 'bc' in means
+                 else '-')
+        row += [ratio, f'{their_bc:.0f} -> {their_darp:.0f} ({their_darp / their_bc:.2f}x)']
+        print('| ' + ' | '.join(row) + ' |')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,215 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""What an adversarial operator tried on the node: refused requests, signals, resumes."""
+
+import signal
+import subprocess
+import sys
+import time
+
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
+import numpy as np
+import pytest
+from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from ros_harness import (Graph, HOME, IMAGE, image_msg, joint_msg, node_parameters, Probe,
+                         RATE_HZ, transition, wait_for)
+from std_srvs.srv import Trigger
+import yaml
+
+
+@pytest.fixture
+def active(joint_bundle):
+    """Return (graph, probe) with the node commanding."""
+    graph = Graph(node_parameters(joint_bundle))
+    probe = Probe(graph)
+    probe.wait_connected()
+    assert transition(graph.policy, 'configure') == 'inactive'
+    assert transition(graph.policy, 'activate') == 'active'
+    assert wait_for(lambda: len(probe.actions) > 3, timeout=15.0)
+    yield graph, probe
+    graph.close()
+
+
+def call(graph: Graph, kind, name: str, request, timeout: float = 5.0):
+    """Call a service of the node over DDS from a node of its own; return the response."""
+    caller = rclpy.create_node('caller', context=graph.context)
+    executor = SingleThreadedExecutor(context=graph.context)
+    try:
+        client = caller.create_client(kind, name)
+        assert client.wait_for_service(timeout_sec=timeout), name
+        # The server can see the request before its reply writer has matched this client
+        # (a known Fast DDS discovery race): give discovery a moment.
+        time.sleep(0.5)
+        future = client.call_async(request)
+        rclpy.spin_until_future_complete(caller, future, executor, timeout_sec=timeout)
+        assert future.done(), f'{name} did not answer'
+        return future.result()
+    finally:
+        executor.shutdown()
+        caller.destroy_node()
+
+
+def still_commanding(probe: Probe) -> bool:
+    """Return whether new actions (not holds) keep coming."""
+    start = time.monotonic()
+    return wait_for(lambda: len(probe.since(probe.actions, start)) >= 3, 3.0)
+
+
+@pytest.mark.parametrize('transition_id', [Transition.TRANSITION_ACTIVATE,
+                                           Transition.TRANSITION_CONFIGURE,
+                                           Transition.TRANSITION_CLEANUP])
+def test_a_refused_lifecycle_request_is_answered_and_the_node_goes_on(active, transition_id):
+    graph, probe = active
+    start = time.monotonic()
+    request = ChangeState.Request(transition=Transition(id=transition_id))
+    assert call(graph, ChangeState, '/policy_node/change_state', request).success is False
+    assert graph.policy._state_machine.current_state[1] == 'active'
+    assert still_commanding(probe)
+    assert any('refused lifecycle transition' in w for w in probe.warnings_since(start))
+
+
+def test_use_sim_time_cannot_be_switched_on_while_configured(active):
+    graph, probe = active
+    value = ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=True)
+    request = SetParameters.Request(parameters=[ParameterMsg(name='use_sim_time', value=value)])
+    result = call(graph, SetParameters, '/policy_node/set_parameters', request).results[0]
+    assert not result.successful and 'use_sim_time' in result.reason
+    assert graph.policy.get_parameter('use_sim_time').value is False
+    assert still_commanding(probe)
+
+
+def test_resume_starts_from_the_measured_state_not_the_last_command(active):
+    graph, probe = active
+    max_step = 0.05
+    probe.paused = True            # inputs go stale: the node holds
+    time.sleep(1.0)
+    moved = HOME.copy()
+    moved[0] += 0.4                # meanwhile the arm was pushed
+    probe.joints = lambda: joint_msg(moved)
+    resumed = time.monotonic()
+    probe.paused = False
+    assert wait_for(lambda: len(probe.since(probe.actions, resumed)) >= 3, 5.0)
+    time.sleep(0.2)
+    first = np.array(probe.since(probe.actions, resumed)[0].data)
+    # Every command after resuming is a hold near the old command or starts at the arm:
+    # none crawls from the old command towards the new measurement.
+    joint0 = np.array([c.data[0] for c in probe.since(probe.commands, resumed)])
+    crawling = joint0[(joint0 > HOME[0] + 0.1) & (joint0 < moved[0] - 0.1 - max_step)]
+    assert crawling.size == 0, (joint0, first)
+
+
+def test_a_measured_state_outside_the_limits_holds_and_says_why(active):
+    graph, probe = active
+    outside = HOME.copy()
+    outside[3] = 0.3  # joint 4 must stay below -0.2
+    start = time.monotonic()
+    probe.joints = lambda: joint_msg(outside)
+    try:
+        assert wait_for(lambda: any('outside the limits' in w
+                                    for w in probe.warnings_since(start)), 3.0)
+        time.sleep(0.3)
+        held_from = time.monotonic()
+        time.sleep(0.5)
+        assert probe.since(probe.actions, held_from + 0.1) == []
+        holds = probe.since(probe.commands, held_from)
+        assert len(holds) >= 0.5 * 0.5 * RATE_HZ
+        assert all(c.data[3] <= -0.2 for c in holds)
+    finally:
+        probe.joints = joint_msg
+    assert still_commanding(probe)
+
+
+def test_reset_service_clears_the_history_and_keeps_commanding(active):
+    graph, probe = active
+    runtime, resets = graph.policy.runtime, []
+    forget = runtime.reset
+    runtime.reset = lambda: (resets.append(time.monotonic()), forget())
+    response = call(graph, Trigger, '/policy_node/reset', Trigger.Request())
+    assert response.success, response.message
+    assert len(resets) == 1
+    assert still_commanding(probe)
+
+
+def test_commands_are_limited_by_the_time_actually_elapsed(active):
+    graph, probe = active
+    node = graph.policy
+    with node._output_lock:  # no command goes out meanwhile
+        node._publish_command(node._last_command)
+        assert node._command_dt() < 0.01          # a command right after another
+        time.sleep(0.2)
+        assert node._command_dt() == pytest.approx(1.0 / RATE_HZ)   # never more than a period
+
+
+def test_the_novelty_guard_holds_off_the_demonstrations_and_resumes(joint_bundle):
+    # The test picture reads about 5 on the novelty scale, a white frame about 44.
+    graph = Graph(node_parameters(joint_bundle, **{'novelty_guard.hold_above': 20.0}))
+    probe = Probe(graph)
+    probe.wait_connected()
+    good = probe.image
+    try:
+        assert transition(graph.policy, 'configure') == 'inactive'
+        assert transition(graph.policy, 'activate') == 'active'
+        assert still_commanding(probe)
+        start = time.monotonic()
+        probe.image = lambda: image_msg(np.full((IMAGE, IMAGE, 3), 255, np.uint8))
+        assert wait_for(lambda: any('novelty guard' in w for w in probe.warnings_since(start)),
+                        3.0)
+        held_from = time.monotonic() + 0.2
+        time.sleep(0.7)
+        assert probe.since(probe.actions, held_from) == []
+        assert len(probe.since(probe.commands, held_from)) >= 0.5 * 0.5 * RATE_HZ
+        assert max(m.data for m in probe.since(probe.novelty, held_from)) > 20.0
+        probe.image = good
+        assert still_commanding(probe)
+    finally:
+        graph.close()
+
+
+def parameter_file(bundle, tmp_path) -> str:
+    """Write the node's parameters with autostart into a YAML file; return its path."""
+    nested = {}
+    for name, value in node_parameters(bundle, autostart=True).items():
+        *parents, leaf = name.split('.')
+        branch = nested
+        for part in parents:
+            branch = branch.setdefault(part, {})
+        branch[leaf] = value
+    path = tmp_path / 'params.yaml'
+    path.write_text(yaml.safe_dump({'policy_node': {'ros__parameters': nested}}))
+    return str(path)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_process_cleanly_after_a_final_hold(joint_bundle, tmp_path, signum):
+    graph = Graph(None)
+    probe = Probe(graph)
+    process = subprocess.Popen([sys.executable, '-m', 'darp_ros.ros.policy_node', '--ros-args',
+                                '--params-file', parameter_file(joint_bundle, tmp_path)],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: len(probe.commands) >= 5, 60.0)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        graph.close()
+    assert process.returncode == 0, err
+    assert 'Traceback' not in err and 'hold published' in err, err
