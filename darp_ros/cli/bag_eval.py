@@ -49,6 +49,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help='write report.json, steps.csv, commands.png and novelty.png '
                              'into this new directory')
     parser.add_argument('--json', metavar='OUT', help='write the figures as JSON here')
+    parser.add_argument('--episode-split', default='', metavar='TOPIC|SECONDS',
+                        help="start the policy's history anew after every message on TOPIC, "
+                             'or where the inputs pause longer than SECONDS (as the node '
+                             'does on ~/reset; default: one episode per bag)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     parser.set_defaults(run=run)
     return parser
@@ -63,7 +67,8 @@ def run(args) -> int:
         raise ConfigError(f'{args.report} exists; give a new --report directory')
     parameters = read_parameter_file(args.config or shipped_config('sim.yaml'))
     report = evaluate_bag(args.model, args.bag, parameters, args.command_topic, args.rate,
-                          args.device, progress=not args.no_progress)
+                          args.device, progress=not args.no_progress,
+                          episode_split=args.episode_split)
     print(report.text())
     if args.report:
         print(f'report: {write_report(report, args.report)}')

@@ -29,6 +29,7 @@ from typing import Dict, List, Mapping, Optional
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.stats import latency_summary
+from darp_ros.data.bag_conversion import parse_split
 from darp_ros.data.bag_reader import BagReader
 from darp_ros.data.bag_replay import probe_inputs, replay_observations
 from darp_ros.data.command_pipeline import CommandPipeline
@@ -56,6 +57,7 @@ class BagEvalReport:
     faults: Dict[str, int] = field(default_factory=dict)
     clipped_steps: int = 0
     latencies_s: List[float] = field(default_factory=list)
+    episodes: int = 1           # replayed episodes: the policy started anew at each
 
     def comparison(self, before_safety: bool = False) -> Optional[dict]:
         """
@@ -85,7 +87,7 @@ class BagEvalReport:
         novelty = [n for n in self.novelty if n is not None]
         stale = sum(n for kind, n in self.faults.items() if 'stale' in kind)
         return {'bag': self.bag, 'model': self.model, 'rate_hz': self.rate_hz,
-                'command_topic': self.command_topic,
+                'command_topic': self.command_topic, 'episodes': self.episodes,
                 'steps': steps, 'acted_steps': acted,
                 'fault_fraction': (steps - acted) / steps if steps else 0.0,
                 'stale_fraction': stale / steps if steps else 0.0,
@@ -123,13 +125,16 @@ class BagEvalReport:
 def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                  command_topic: Optional[str] = None,
                  rate_hz: float = 0.0, device: str = 'cpu',
-                 progress: bool = False) -> BagEvalReport:
+                 progress: bool = False, episode_split: str = '') -> BagEvalReport:
     """
     Replay bag through the model with the node parameters given; see the module doc.
 
     command_topic names the recorded commands to compare with: None takes the config's
-    command topic when the bag has it, '' compares with nothing.
+    command topic when the bag has it, '' compares with nothing. episode_split (a marker
+    topic or a gap in seconds, as bag2hdf5 takes it) starts the policy's history and the
+    safety state anew at each episode, as the node's ~/reset does on a robot.
     """
+    split = parse_split(episode_split)
     config = node_config(parameters)
     runtime = PolicyRuntime.load(model_dir, device)
     check_against_bundle(config, runtime.obs_spec, runtime.action_dim)
@@ -146,6 +151,9 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 else ''
         report.command_topic = command_topic
         recorded = read_topic(reader, command_topic) if command_topic else None
+        marks = (np.array([m.log_time_s for m in reader.messages([split])])
+                 if isinstance(split, str) else np.empty(0))
+        episode, last_t = 0, None
         ticks = tqdm(replay_observations(reader, config, runtime.obs_spec, rate),
                      total=int(reader.duration_s() * rate) + 1, unit='tick',
                      disable=not progress, desc=Path(bag).name)
@@ -166,6 +174,13 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 # of the latency figures, as the node's warm-up does.
                 runtime.step(step.obs)
                 runtime.reset()
+            marked = int(np.searchsorted(marks, step.time_s, side='right'))
+            gap = isinstance(split, float) and last_t is not None and step.time_s - last_t > split
+            if marked != episode or gap:
+                runtime.reset()
+                commands.reset()
+                report.episodes += 1
+            episode, last_t = marked, step.time_s
             result = runtime.step(step.obs)
             report.latencies_s.append(result.latency_s)
             report.novelty.append(result.novelty / scale)

@@ -44,6 +44,9 @@ def raw_decoder(mapping: InputMapping) -> Callable[[Any], np.ndarray]:
     return lambda msg: array_values(msg, mapping.indices or None)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 class InputFault(ObservationError):
     """An input is missing, stale, stamped in the future or undecodable: do not act on it."""
 
@@ -56,6 +59,7 @@ class Slot:
     arrival_s: float
     stamp_s: Optional[float]
     decoded: Dict[str, np.ndarray] = field(default_factory=dict)
+    problem: Optional[str] = None   # why its stamp cannot be trusted, if it cannot
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,26 @@ class ObservationAssembler:
         self.topics = config.topics()
         self.counts: Dict[str, int] = dict.fromkeys(self.topics, 0)
         self._decoders = {m.key: self._decoder(m) for m in config.inputs}
+        self._newest_stamp: Dict[str, float] = {}
 
     def update(self, topic: str, msg: Any, arrival_s: float) -> None:
         """Store msg as the newest of topic (cheap: decoding waits until it is needed)."""
+        stamp = _header_stamp(msg)
+        newest = self._newest_stamp.get(topic)
+        problem = None
+        if newest is not None:
+            # A topic that was stamped stays stamped, and its stamps never go back: either
+            # means a restarted or misbehaving publisher, whose data cannot be dated.
+            if stamp is None:
+                problem = f'{topic}: stamp is 0 after stamped messages'
+            elif stamp < newest:
+                problem = (f'{topic}: stamp went back {newest - stamp:.3f} s '
+                           '(a restarted publisher or a clock jump)')
+        if stamp is not None and problem is None and \
+                stamp <= arrival_s + self.config.max_future_stamp_s:
+            self._newest_stamp[topic] = stamp   # a future stamp is refused, not a reference
         # One assignment replaces the slot, so a reader in another thread never sees a mix.
-        self.slots[topic] = Slot(msg, arrival_s, _header_stamp(msg))
+        self.slots[topic] = Slot(msg, arrival_s, stamp, problem=problem)
         self.counts[topic] = self.counts.get(topic, 0) + 1
 
     def common_stamp(self) -> Optional[float]:
@@ -112,7 +131,8 @@ class ObservationAssembler:
         for topic, mappings in self.topics.items():
             slot = self.slots.get(topic)
             if slot is None:
-                raise InputFault(f'no message yet on {topic} (for {[m.key for m in mappings]})')
+                missing = [t for t in self.topics if t not in self.slots]
+                raise InputFault(f'no message yet on {", ".join(missing)}')
             arrival_age = now_s - slot.arrival_s
             if arrival_age > max_age:
                 raise InputFault(f'{topic} is stale: last message arrived {arrival_age:.3f} s '
@@ -126,6 +146,8 @@ class ObservationAssembler:
                     raise InputFault(f'{topic} is stamped {-stamp_age:.3f} s in the future '
                                      f'(max_future_stamp_s {self.config.max_future_stamp_s}): '
                                      'clocks disagree')
+            if slot.problem:
+                raise InputFault(slot.problem)
             for mapping in mappings:
                 obs[mapping.key] = self._decoded(topic, slot, mapping)
         return obs
@@ -158,6 +180,11 @@ class ObservationAssembler:
     def _checked_vector(values: np.ndarray, shape: tuple) -> np.ndarray:
         if values.size != math.prod(shape):
             raise ObservationError(f'got {values.size} values, the model expects shape {shape}')
+        # The model computes in float32: a finite float64 beyond its range becomes Inf there.
+        too_large = np.flatnonzero(np.abs(values) > FLOAT32_MAX)
+        if too_large.size:
+            raise ObservationError(f'values {values[too_large].tolist()} at {too_large.tolist()} '
+                                   'are beyond float32 range (the model computes in float32)')
         return values.reshape(shape)
 
     @staticmethod

@@ -29,13 +29,15 @@ def _kv(key: str, value) -> KeyValue:
 
 def diagnostics_message(stamp, name: str, hardware_id: str, active: bool, faulted: bool,
                         stats: CycleStats, rates_hz: Mapping[str, float],
-                        ages_s: Mapping[str, float], extra: Dict[str, object]
-                        ) -> DiagnosticArray:
+                        ages_s: Mapping[str, float], extra: Dict[str, object],
+                        holding: bool = True) -> DiagnosticArray:
     """Return one DiagnosticArray describing the node's current state."""
     if not active:
         level, message = DiagnosticStatus.OK, 'inactive'
     elif faulted:
-        level, message = DiagnosticStatus.WARN, f'holding: {stats.last_fault}'
+        # Holding streams stop commands; after hold_timeout_s (or silent) nothing is sent.
+        doing = 'holding' if holding else 'not commanding'
+        level, message = DiagnosticStatus.WARN, f'{doing}: {stats.last_fault}'
     else:
         level, message = DiagnosticStatus.OK, 'commanding'
     values = [_kv('cycles', stats.cycles), _kv('commands', stats.commands),

@@ -97,10 +97,12 @@ class PolicyNode(LifecycleNode):
         self._output_lock = threading.RLock()
         self._faulted = False
         self._faulted_since = 0.0
+        self._holding = False   # whether the current fault streams holds (or sends nothing)
         self._last_command: Optional[np.ndarray] = None
         self._published_at: Optional[float] = None   # time.monotonic() of the last command
-        self._logged_at = -1e9
-        self._unlogged_faults = 0
+        # Per kind of fault (the text before its first colon): a new kind is named at once.
+        self._logged_at = {}
+        self._unlogged_faults = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -417,14 +419,16 @@ class PolicyNode(LifecycleNode):
                     reason += f' (faulted for over {timeout:g} s and at rest: stopped streaming)'
                 else:
                     self._publish_command(hold)
-        if now - self._logged_at < self.config.log_throttle_s:
-            self._unlogged_faults += 1
+            self._holding = held
+        kind = reason.split(':', 1)[0]
+        if now - self._logged_at.get(kind, -1e9) < self.config.log_throttle_s:
+            self._unlogged_faults[kind] = self._unlogged_faults.get(kind, 0) + 1
             return
         action = 'holding' if held else 'not commanding'
-        more = f' ({self._unlogged_faults} more faulty cycles since the last message)' \
-            if self._unlogged_faults else ''
+        unlogged = self._unlogged_faults.pop(kind, 0)
+        more = f' ({unlogged} more faulty cycles since the last message)' if unlogged else ''
         self.get_logger().warning(f'{action}: {reason}{more}')
-        self._logged_at, self._unlogged_faults = now, 0
+        self._logged_at[kind] = now
 
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]
@@ -459,11 +463,21 @@ class PolicyNode(LifecycleNode):
         span = max(now - then, 1e-9)
         rates = {t: (counts[t] - counts_then.get(t, 0)) / span for t in counts}
         self._counts_at = (now, counts)
+        topic = self._outputs['command'].topic_name
+        # Another node commanding the same controller interleaves with this one's commands:
+        # the limits hold for each stream, not for what the controller gets.
+        rivals = self.count_publishers(topic) - 1
+        if rivals > 0:
+            self.get_logger().warning(f'{rivals} other publisher(s) on the command topic {topic}: '
+                                      'the controller gets both streams',
+                                      throttle_duration_sec=10.0)
         self._outputs['diagnostics'].publish(diagnostics_message(
             self.get_clock().now().to_msg(), f'{self.get_name()}: policy',
             self.config.model_dir, self._active, self._faulted, self.stats, rates,
             age_summary(self.assembler.ages(now)),
-            {'policy': self.runtime.policy_name, 'novelty_scale': self.novelty_scale}))
+            {'policy': self.runtime.policy_name, 'novelty_scale': self.novelty_scale,
+             'other_command_publishers': rivals},
+            holding=self._holding))
 
     # -- parameters -----------------------------------------------------------------------
 
@@ -477,6 +491,8 @@ class PolicyNode(LifecycleNode):
         if result.successful and self.config is not None:
             changes = {p.name: p.value for p in params if p.name in RUNTIME_SETTABLE}
             self.config = dataclasses.replace(self.config, **changes)
+            # The input ages are judged by the assembler: it must see the new values too.
+            self.assembler.config = self.config
         return result
 
 

@@ -81,7 +81,14 @@ BRIDGE_PARAMETERS = (
     _p('action_topic', 'string', 'sim/action', 'Raw action topic (std_msgs/Float64MultiArray)'),
     _p('prefix', 'string', 'sim', 'Prefix of the observation topics'),
     _p('frame_id', 'string', 'world', 'Frame of the published poses and images'),
+    _p('policy_reset_service', 'string', 'policy_node/reset',
+       "std_srvs/Trigger called before each episode, so the policy's history starts anew "
+       "(the policy node's ~/reset); empty: none. Skipped while nobody offers it"),
 )
+
+
+# How long an episode start waits for the policy to confirm its reset.
+POLICY_RESET_TIMEOUT_S = 2.0
 
 
 class RobosuiteBridge(Node):
@@ -112,6 +119,8 @@ class RobosuiteBridge(Node):
                                  QoSProfile(depth=10))
         self.create_service(Trigger, '~/reset', self._on_reset)
         self.create_service(Trigger, '~/status', self._on_status)
+        reset_name = self._value('policy_reset_service')
+        self._policy_reset = self.create_client(Trigger, reset_name) if reset_name else None
         self._command: Optional[np.ndarray] = None
         self._command_ready = threading.Event()
         self._reset_requested = threading.Event()
@@ -166,6 +175,7 @@ class RobosuiteBridge(Node):
         self._reset_requested.clear()
         self._episode_start = (time.perf_counter(), len(self.latencies_s), self.late_steps)
         obs = self.session.reset(seed)
+        self._reset_policy()
         self._publish(obs)
         while not self.session.status().done and not self._stop.is_set():
             if self._reset_requested.is_set():
@@ -183,6 +193,19 @@ class RobosuiteBridge(Node):
             if not self.session.status().done:
                 self._publish(obs)
         self._report(self.session.status())
+
+    def _reset_policy(self) -> None:
+        """Ask the policy to forget the last episode's history before this one's first step."""
+        client = self._policy_reset
+        if client is None or not client.service_is_ready():
+            return
+        answered = threading.Event()
+        future = client.call_async(Trigger.Request())
+        future.add_done_callback(lambda _: answered.set())
+        # The executor answers on another thread; this one runs the simulation.
+        if not answered.wait(timeout=POLICY_RESET_TIMEOUT_S) or not future.result().success:
+            self.get_logger().warning(f'{client.srv_name} did not confirm the reset: the '
+                                      "policy's history may reach into the last episode")
 
     def _next_action(self) -> Optional[np.ndarray]:
         if self.lockstep:

@@ -160,9 +160,10 @@ def test_teleop_bag_to_hdf5_to_model_to_offline_eval(tmp_path, capsys, split):
                  '--no-progress', '--device', 'cpu']) == 0
     report = tmp_path / 'report'
     assert main(['bag-eval', '--model', str(model), '--bag', str(bag), '--config', str(config),
-                 '--report', str(report), '--no-progress']) == 0
+                 '--report', str(report), '--no-progress', '--episode-split', split]) == 0
     figures = json.loads((report / 'report.json').read_text())
     assert figures['command_topic'] == '/teleop/command'  # the config's, found in the bag
+    assert figures['episodes'] == 2      # the policy started anew at the split
     # Before the safety layer the model gives back every recorded command ...
     comparison = figures['comparison_before_safety']
     assert comparison['steps'] == 60 and max(comparison['max_error']) < 1e-6

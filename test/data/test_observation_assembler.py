@@ -88,10 +88,39 @@ def test_stale_by_arrival(assembler, now, words):
         assembler.assemble(now)
 
 
-def test_stale_by_stamp_even_when_fresh_on_arrival(assembler):
-    assembler.update('joints', joints(9.0), 10.05)
+def test_stale_by_stamp_even_when_fresh_on_arrival():
+    fresh = ObservationAssembler(node_config(PARAMS), SPEC)
+    fresh.update('joints', joints(9.0), 10.05)
+    fresh.update('object', array([1, 2, 3]), 10.05)
+    fresh.update('camera', image(10.0), 10.05)
     with pytest.raises(InputFault, match='joints is stale: stamp is'):
-        assembler.assemble(10.06)
+        fresh.assemble(10.06)
+
+
+@pytest.mark.parametrize('msg, words', [
+    (joints(9.99), 'joints: stamp went back 0.010 s'),
+    (Msg(header=Msg(stamp=stamp(0.0)), name=['a', 'b'], position=np.array([1.0, 2.0]),
+         velocity=np.array([]), effort=np.array([])), 'joints: stamp is 0 after stamped'),
+])
+def test_a_stamp_that_goes_back_or_vanishes_holds_until_a_good_one(assembler, msg, words):
+    assembler.update('joints', msg, 10.02)
+    with pytest.raises(InputFault, match=words):
+        assembler.assemble(10.03)
+    assembler.update('joints', joints(10.03), 10.03)
+    assert assembler.assemble(10.04)['q'].shape == (2,)
+
+
+def test_a_value_beyond_float32_names_the_input(assembler):
+    assembler.update('object', array([1.0, 1e39, 3.0]), 10.01)
+    with pytest.raises(InputFault, match=r'object \(obj\).*beyond float32'):
+        assembler.assemble(10.02)
+
+
+def test_every_missing_topic_is_named_at_once():
+    result = ObservationAssembler(node_config(PARAMS), SPEC)
+    result.update('object', array([1, 2, 3]), 1.0)
+    with pytest.raises(InputFault, match='no message yet on joints, camera'):
+        result.assemble(1.0)
 
 
 def test_future_stamps_are_refused(assembler):

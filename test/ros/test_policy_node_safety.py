@@ -30,6 +30,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from ros_harness import (Graph, HOME, IMAGE, image_msg, joint_msg, node_parameters, Probe,
                          RATE_HZ, transition, wait_for)
+from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 import yaml
 
@@ -93,6 +94,28 @@ def test_use_sim_time_cannot_be_switched_on_while_configured(active):
     assert not result.successful and 'use_sim_time' in result.reason
     assert graph.policy.get_parameter('use_sim_time').value is False
     assert still_commanding(probe)
+
+
+def test_max_input_age_set_at_runtime_takes_effect(active):
+    graph, probe = active
+    value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.01)
+    request = SetParameters.Request(parameters=[ParameterMsg(name='max_input_age_s',
+                                                             value=value)])
+    start = time.monotonic()
+    assert call(graph, SetParameters, '/policy_node/set_parameters', request).results[0].successful
+    # Inputs come every 20 ms: with 10 ms allowed they are stale most of the time.
+    assert wait_for(lambda: any('stale' in w for w in probe.warnings_since(start)), 3.0)
+
+
+def test_a_second_publisher_on_the_command_topic_is_reported(active):
+    graph, probe = active
+    start = time.monotonic()
+    rogue = probe.node.create_publisher(Float64MultiArray, '/test/command', 10)
+    try:
+        assert wait_for(lambda: any('other publisher' in w for w in probe.warnings_since(start)),
+                        5.0)
+    finally:
+        probe.node.destroy_publisher(rogue)
 
 
 def test_resume_starts_from_the_measured_state_not_the_last_command(active):

@@ -245,3 +245,19 @@ def test_realtime_steps_at_the_control_rate_and_counts_late_commands():
         assert took >= 6 * 0.05 * 0.9
     finally:
         graph.close()
+
+
+def test_each_episode_starts_the_policy_history_anew():
+    graph = SimGraph(bridge_params(episodes=2, horizon=5))
+    try:
+        graph.policy.trigger_configure()
+        runtime, resets = graph.policy.runtime, []
+        forget = runtime.reset
+        runtime.reset = lambda: (resets.append(time.monotonic()), forget())
+        assert graph.bridge._policy_reset.wait_for_service(timeout_sec=5.0)
+        graph.policy.trigger_activate()      # one reset
+        graph.bridge.start()                 # and one before each episode
+        assert graph.bridge.finished.wait(120.0)
+        assert len(resets) == 3
+    finally:
+        graph.close()
