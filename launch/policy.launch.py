@@ -26,12 +26,13 @@ lifecycle node: on the robot it waits for `ros2 lifecycle set <node> configure` 
 every topic to an mcap bag.
 """
 
+import importlib.util
 import os
+import shutil
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
-from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
@@ -75,6 +76,21 @@ def _policy_node(context):
     return nodes
 
 
+def _recorder(context):
+    """Return the `ros2 bag record` process when record:=true; refuse loudly without it."""
+    if LaunchConfiguration('record').perform(context).lower() != 'true':
+        return []
+    # Recording that was asked for must not silently be missing from the run.
+    if shutil.which('ros2') is None or importlib.util.find_spec('ros2bag') is None:
+        raise RuntimeError('record:=true needs `ros2 bag` with mcap storage: sudo apt install '
+                           'ros-jazzy-rosbag2 ros-jazzy-rosbag2-storage-mcap (or run without '
+                           'record:=true; `darp sim --record` records without it)')
+    return [ExecuteProcess(
+        cmd=['ros2', 'bag', 'record', '--all', '--storage', 'mcap', '--output',
+             LaunchConfiguration('bag').perform(context)],
+        output='screen')]
+
+
 def generate_launch_description():
     """Return the launch description: arguments, the policy node, optional recording."""
     share = get_package_share_directory(PACKAGE)
@@ -97,8 +113,5 @@ def generate_launch_description():
         DeclareLaunchArgument('bag', default_value='darp_policy_bag',
                               description='Output directory of the recorded bag'),
         OpaqueFunction(function=_policy_node),
-        ExecuteProcess(
-            cmd=['ros2', 'bag', 'record', '--all', '--storage', 'mcap', '--output',
-                 LaunchConfiguration('bag')],
-            output='screen', condition=IfCondition(LaunchConfiguration('record'))),
+        OpaqueFunction(function=_recorder),
     ])

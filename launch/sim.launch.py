@@ -18,6 +18,9 @@ Launch the robosuite bridge and the policy node, closed loop on sim time.
   ros2 launch darp_ros sim.launch.py [model_dir:=DIR] [episodes:=5] [seed:=100000]
       [mode:=lockstep|realtime]
 
+After its episodes the bridge prints the success summary and exits, and the launch ends
+with it (episodes:=0 runs until Ctrl-C).
+
 The bridge simulates the environment recorded in the model bundle; config/sim.yaml maps its
 topics onto the bundle and starts the policy node by itself. Episode outcomes are published
 on sim/episode.
@@ -27,7 +30,9 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
@@ -52,9 +57,15 @@ def _nodes(context):
         'mode': LaunchConfiguration('mode').perform(context),
         'use_sim_time': True,
     }
+    bridge = Node(package=PACKAGE, executable=BRIDGE_EXECUTABLE, name='robosuite_bridge',
+                  output='screen', parameters=[bridge_parameters])
     return [
-        Node(package=PACKAGE, executable=BRIDGE_EXECUTABLE, name='robosuite_bridge',
-             output='screen', parameters=[bridge_parameters]),
+        bridge,
+        # The bridge ends after its episodes (printing the success summary): so does the
+        # launch, policy node included.
+        RegisterEventHandler(OnProcessExit(
+            target_action=bridge,
+            on_exit=[EmitEvent(event=Shutdown(reason='the episodes are done'))])),
         LifecycleNode(package=PACKAGE, executable=EXECUTABLE, name='policy_node',
                       namespace='', output='screen', emulate_tty=True,
                       parameters=[os.path.join(share, 'config', SIM_CONFIG + '.yaml'),

@@ -59,18 +59,34 @@ def _encoder(encoder) -> str:
     return ', '.join(parts)
 
 
+def kept_weights(training: dict) -> str:
+    """Say which epoch's weights a bundle holds and why: last, lowest loss or closed loop."""
+    report = training.get('report') or {}
+    epochs = report.get('epochs_run')
+    if not epochs:
+        return 'no epochs trained'
+    keep = ((training.get('options') or {}).get('train') or {}).get('keep', 'best')
+    best, loss = report.get('best_epoch'), report.get('best_val_loss')
+    kind = 'val loss' if (training.get('episodes') or {}).get('val') else 'training loss'
+    lowest = f'lowest {kind} {loss:.5g} at epoch {best}' if loss is not None else ''
+    if keep == 'last':
+        return f'kept the last epoch ({epochs})' + (f'; {lowest}' if lowest else '')
+    if keep == 'closed_loop':
+        scores = {int(e): s for e, s in (report.get('notes') or {}).get('closed_loop_scores', [])}
+        selection = training.get('selection') or {}
+        score = f' {scores[best]:.4g}' if best in scores else ''
+        return (f'kept epoch {best} of {epochs}: best closed-loop score{score} of '
+                f'{len(scores)} scored, {selection.get("episodes")} tuning episodes from seed '
+                f'{selection.get("seed")}')
+    return f'kept epoch {best} of {epochs}' + (f': {lowest}' if lowest else '')
+
+
 def _training(training) -> str:
     if not training:
         return 'not recorded'
     episodes = training.get('episodes') or {}
-    report = training.get('report') or {}
-    loss = report.get('best_val_loss')
     parts = [f"{len(episodes.get('train', []))} train / {len(episodes.get('val', []))} val "
-             'episodes']
-    if report.get('epochs_run'):
-        parts.append(f"best epoch {report.get('best_epoch')} of {report['epochs_run']}")
-    if loss is not None:
-        parts.append(f'val loss {loss:.5g}')
+             'episodes', kept_weights(training)]
     if training.get('seconds') is not None:
         parts.append(f"{training['seconds']:.1f} s on {training.get('device')}")
     return ', '.join(parts)

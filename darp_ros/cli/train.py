@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from darp_ros.cli.eval import json_object
+from darp_ros.cli.info import kept_weights
 from darp_ros.core.bundle import save_bundle
 from darp_ros.core.config import config_from_dict
 from darp_ros.core.device import DEVICES
@@ -187,18 +188,11 @@ def run(args) -> int:
                                        'every': train.select_every}
     out = save_bundle(model, args.out, overwrite=args.overwrite)
     training = model.training
-    report = training['report']
-    loss = report.get('best_val_loss')
     print(f'policy:   {recipe.policy}')
     print(f"samples:  {training['num_samples']}")
     print(f"episodes: {len(training['episodes']['train'])} train, "
           f"{len(training['episodes']['val'])} val")
-    loss = 'n/a' if loss is None else format(loss, '.5g')
-    if report.get('epochs_run'):
-        print(f"best:     epoch {report['best_epoch']} of {report['epochs_run']}, "
-              f'val loss {loss}')
-    else:
-        print(f'best:     no epochs to train, val loss {loss}')
+    print(f'weights:  {kept_weights(training)}')
     print(f"seconds:  {training['seconds']:.1f} on {training['device']}")
     print(f'saved:    {out}')
     return 0

@@ -39,6 +39,10 @@ import numpy as np
 from tqdm import tqdm
 
 
+# A published value further than this from the model's own command was clipped.
+CLIP_TOLERANCE = 1e-6
+
+
 @dataclass
 class BagEvalReport:
     """What the model would have done over a recording, and how that compares."""
@@ -55,7 +59,9 @@ class BagEvalReport:
     novelty: List[Optional[float]] = field(default_factory=list)
     input_age_s: List[Optional[float]] = field(default_factory=list)
     faults: Dict[str, int] = field(default_factory=dict)
-    clipped_steps: int = 0
+    clipped_steps: int = 0      # steps the safety layer changed, the gripper's range aside
+    clipped_per_element: List[int] = field(default_factory=list)
+    gripper_element: Optional[int] = None   # command element that drives the gripper
     latencies_s: List[float] = field(default_factory=list)
     episodes: int = 1           # replayed episodes: the policy started anew at each
 
@@ -92,6 +98,8 @@ class BagEvalReport:
                 'fault_fraction': (steps - acted) / steps if steps else 0.0,
                 'stale_fraction': stale / steps if steps else 0.0,
                 'faults': dict(self.faults), 'clipped_steps': self.clipped_steps,
+                'clipped_per_element': list(self.clipped_per_element),
+                'gripper_element': self.gripper_element,
                 'novelty': {'median': float(np.median(novelty)) if novelty else None,
                             'max': float(np.max(novelty)) if novelty else None},
                 'latency': latency_summary(self.latencies_s), 'comparison': self.comparison(),
@@ -103,7 +111,12 @@ class BagEvalReport:
         lines = [f"{f['bag']}: {f['steps']} ticks at {self.rate_hz:g} Hz, acted on "
                  f"{f['acted_steps']} ({f['fault_fraction']:.1%} without a complete "
                  f"observation, {f['stale_fraction']:.1%} stale)",
-                 f"  clipped by the safety limits: {f['clipped_steps']} steps"]
+                 f"  clipped by the safety limits: {f['clipped_steps']} steps"
+                 + (' (the gripper element clipped to its range is not counted)'
+                    if self.gripper_element is not None else ''),
+                 '  clipped per command element: ' + ', '.join(
+                     f"[{i}]{' (gripper)' if i == self.gripper_element else ''} {n}"
+                     for i, n in enumerate(f['clipped_per_element']))]
         if f['novelty']['median'] is not None:
             lines.append('  novelty (x typical demo spacing): median '
                          f"{f['novelty']['median']:.2f}, max {f['novelty']['max']:.2f}")
@@ -144,6 +157,10 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
     commands = CommandPipeline(config, runtime.action_dim)
     scale = runtime.novelty_scale()
     report = BagEvalReport(str(bag), str(model_dir), float(rate))
+    if config.gripper.enabled:
+        gripper = config.gripper_index(runtime.action_dim)
+        report.gripper_element = next((k for k, i in enumerate(commands.indices)
+                                       if i == gripper), None)
     with BagReader(bag) as reader:
         probe_inputs(reader, config, runtime.obs_spec)
         if command_topic is None:
@@ -185,7 +202,15 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
             report.latencies_s.append(result.latency_s)
             report.novelty.append(result.novelty / scale)
             command, checked = commands.apply(result.action, step.obs, 1.0 / rate)
-            report.clipped_steps += bool(checked.interventions)
+            changed = np.abs(np.asarray(command, float) - checked.values) > CLIP_TOLERANCE
+            if not report.clipped_per_element:
+                report.clipped_per_element = [0] * changed.size
+            report.clipped_per_element = [n + int(c) for n, c in
+                                          zip(report.clipped_per_element, changed)]
+            # The gripper element held to its own [-1, 1] range is no safety intervention.
+            if report.gripper_element is not None:
+                changed[report.gripper_element] = False
+            report.clipped_steps += bool(changed.any())
             report.requested.append(command)
             report.commands.append(checked.values)
     return report

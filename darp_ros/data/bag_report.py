@@ -51,6 +51,10 @@ def write_report(report: BagEvalReport, directory) -> Path:
         _write_steps(report, staging / 'steps.csv')
         _plot_commands(report, staging / 'commands.png')
         _plot_novelty(report, staging / 'novelty.png')
+        # mkdtemp makes the folder private (0700); the report is an ordinary folder.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
         os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -106,7 +110,13 @@ def _plot_commands(report: BagEvalReport, path: Path) -> None:
         ax.plot(times, new[:, j], color='tab:blue', lw=1.0, label='new model')
         ax.set_ylabel(f'command[{j}]')
         ax.grid(alpha=0.3)
-    axes[0].legend(loc='upper right', fontsize='small')
+    # One legend for every line drawn in any panel (a clipped line may be in one only).
+    labelled = {}
+    for ax in axes:
+        for line in ax.get_lines():
+            labelled.setdefault(line.get_label(), line)
+    figure.legend(list(labelled.values()), list(labelled.keys()), loc='outside upper right',
+                  fontsize='small', ncols=len(labelled))
     axes[0].set_title(f'{Path(report.model).name} on {Path(report.bag).name} (open loop)')
     axes[-1].set_xlabel('time since the first tick (s)')
     figure.savefig(path, dpi=100)
@@ -123,6 +133,13 @@ def _plot_novelty(report: BagEvalReport, path: Path) -> None:
     bottom.plot(times, _column(report.input_age_s), color='tab:green', lw=1.0)
     bottom.set_ylabel('oldest input (s)')
     bottom.set_xlabel('time since the first tick (s)')
-    for ax in (top, bottom):
+    for ax, values in ((top, _column(report.novelty)), (bottom, _column(report.input_age_s))):
         ax.grid(alpha=0.3)
+        # A near-constant series would get an axis of its own round-off (offset 1e-9).
+        ax.ticklabel_format(axis='y', useOffset=False)
+        finite = values[np.isfinite(values)]
+        if finite.size and np.ptp(finite) < 1e-6 * max(1.0, float(np.abs(finite).max())):
+            centre = float(finite.mean())
+            ax.set_ylim(centre - max(0.05 * abs(centre), 0.05), centre + max(0.05 * abs(centre),
+                                                                             0.05))
     figure.savefig(path, dpi=100)

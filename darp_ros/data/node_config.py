@@ -74,8 +74,8 @@ class InputMapping:
 
     @property
     def history_depth(self) -> int:
-        """Return the QoS depth: 1 for cameras (only the newest frame matters), else 10."""
-        return self.depth or (1 if self.is_image else 10)
+        """Return the QoS depth: 1 unless set (the node acts on the newest message only)."""
+        return self.depth or 1
 
     def width(self) -> Optional[int]:
         """Return the number of values this mapping yields, when the config alone says."""

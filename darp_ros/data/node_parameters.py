@@ -195,8 +195,8 @@ OBS_TEMPLATE: Tuple[ParameterSpec, ...] = (
     _p('reliability', 'string', '',
        'QoS reliability; default best_effort for images, reliable otherwise',
        choices=RELIABILITIES + ('',)),
-    _p('depth', 'integer', 0, 'QoS history depth; 0 means 1 for images, 10 otherwise', low=0,
-       high=1000),
+    _p('depth', 'integer', 0, 'QoS history depth; 0 means 1 (only the newest message is used)',
+       low=0, high=1000),
     _p('resize', 'bool', False, 'Images: resize to the bundle size instead of rejecting'),
 )
 

@@ -108,6 +108,10 @@ class ObservationAssembler:
         self.slots[topic] = Slot(msg, arrival_s, stamp, problem=problem)
         self.counts[topic] = self.counts.get(topic, 0) + 1
 
+    def forget_stamps(self) -> None:
+        """Accept any stamp next (a new episode or session may restart a simulated clock)."""
+        self._newest_stamp = {}
+
     def common_stamp(self) -> Optional[float]:
         """Return the stamp every topic's newest message shares, or None if they differ."""
         stamps = set()

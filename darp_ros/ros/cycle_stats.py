@@ -16,7 +16,7 @@
 """Counters and a latency window for the control loop, read by /diagnostics."""
 
 from collections import deque
-from typing import Deque, Optional
+from typing import Deque, Dict, Optional
 
 import numpy as np
 
@@ -34,6 +34,8 @@ class CycleStats:
         self.overruns = 0
         self.missed_cycles = 0
         self.interventions = 0
+        # Commands changed by each limit ('velocity limit on x', ...): which one acts.
+        self.interventions_by_limit: Dict[str, int] = {}
         self.last_fault = ''
         self.latencies: Deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._last_tick: Optional[float] = None

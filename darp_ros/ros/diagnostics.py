@@ -47,6 +47,8 @@ def diagnostics_message(stamp, name: str, hardware_id: str, active: bool, faulte
               _kv('inference_p50_ms', stats.latency_ms(0.5)),
               _kv('inference_p99_ms', stats.latency_ms(0.99)),
               _kv('last_fault', stats.last_fault)]
+    for reason, count in sorted(stats.interventions_by_limit.items()):
+        values.append(_kv(f'safety {reason}', count))
     for topic, rate in sorted(rates_hz.items()):
         values.append(_kv(f'rate_hz {topic}', float(rate)))
     for topic, age in sorted(ages_s.items()):

@@ -38,7 +38,8 @@ def import_action(name: str):
         return getattr(importlib.import_module(f'{package}.action'), type_name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f'gripper action type {name} cannot be imported ({exc}): is its '
-                          'package installed and its workspace sourced?') from None
+                          'package installed (franka_msgs: franka_ros2) and its workspace '
+                          'sourced? Without it, set gripper.output: width') from None
 
 
 def fill_goal(goal, width: float, mapping: GripperMapping):

@@ -47,6 +47,7 @@ from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message
 from darp_ros.ros.gripper_output import GripperOutput
 from darp_ros.ros.inference_thread import InferenceThread
+from darp_ros.ros.input_pump import InputPump
 from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
 from darp_ros.ros.qos import command_qos, input_qos
 from diagnostic_msgs.msg import DiagnosticArray
@@ -88,6 +89,7 @@ class PolicyNode(LifecycleNode):
         self.config: Optional[NodeConfig] = None
         self.runtime: Optional[PolicyRuntime] = None
         self.inference: Optional[InferenceThread] = None
+        self._inputs: Optional[InputPump] = None
         self._input_subscriptions = []
         self._outputs = {}
         self._gripper_output: Optional[GripperOutput] = None
@@ -136,6 +138,7 @@ class PolicyNode(LifecycleNode):
         self.commands.reset()
         self._gripper.reset()
         self._novelty_guard.reset()
+        self.assembler.forget_stamps()
         self.stats.restart()
         self._faulted = False
         self._published_at = None
@@ -172,6 +175,11 @@ class PolicyNode(LifecycleNode):
         self._release()
         return TransitionCallbackReturn.SUCCESS
 
+    def destroy_node(self) -> None:
+        """Stop the input and inference threads first: none may outlive the node."""
+        self._release()
+        super().destroy_node()
+
     def finish(self) -> None:
         """Before the process ends: a final hold if commanding, delivered before returning."""
         if self._state_machine.current_state[1] == 'active':
@@ -192,6 +200,7 @@ class PolicyNode(LifecycleNode):
             self.commands.resync()
         self._gripper.reset()
         self._novelty_guard.reset()
+        self.assembler.forget_stamps()
         self.get_logger().info('reset: policy history cleared, next command from the '
                                'measured state')
         response.success, response.message = True, 'policy history cleared'
@@ -234,16 +243,28 @@ class PolicyNode(LifecycleNode):
 
     def _create_topics(self) -> None:
         config = self.config
-        for topic, mappings in config.topics().items():
+        topics = config.topics()
+        for topic, mappings in topics.items():
             kinds = {m.msg_type for m in mappings}
             if len(kinds) > 1:
                 raise ConfigError(f'keys {[m.key for m in mappings]} read {topic} as different '
                                   f'message types {sorted(kinds)}')
+        # On a robot, inputs are taken on their own thread at a bounded rate: a flood on one
+        # topic cannot take the cores the control loop needs. In lockstep they stay on this
+        # node's executor, in order with /clock: a set handled before its clock message
+        # would be judged stamped in the future.
+        owner = self
+        if not config.sync_inputs:
+            self._inputs = InputPump(self, len(topics))
+            owner = self._inputs.node
+        for topic, mappings in topics.items():
             mapping = mappings[0]
-            self._input_subscriptions.append(self.create_subscription(
+            self._input_subscriptions.append(owner.create_subscription(
                 MSG_TYPES[mapping.msg_type], topic,
                 lambda msg, topic=topic: self._on_input(topic, msg),
                 input_qos(mapping)))
+        if self._inputs is not None:
+            self._inputs.start()
         writer = WRITERS[config.command.kind]
         self._outputs = {
             'command': self.create_publisher(writer.msg_type, config.command.topic,
@@ -277,8 +298,13 @@ class PolicyNode(LifecycleNode):
         self._active = False
         for timer in self._own_timers:
             self.destroy_timer(timer)
-        for sub in self._input_subscriptions:
-            self.destroy_subscription(sub)
+        if self._inputs is not None:
+            self._inputs.close()   # destroys its node's subscriptions
+            self._inputs = None
+        else:
+            for sub in self._input_subscriptions:
+                self.destroy_subscription(sub)
+        self._input_subscriptions = []
         for pub in self._outputs.values():
             self.destroy_publisher(pub)
         for service in getattr(self, '_own_services', ()):
@@ -287,7 +313,7 @@ class PolicyNode(LifecycleNode):
         if self._gripper_output is not None:
             self._gripper_output.destroy()
             self._gripper_output = None
-        self._own_timers, self._input_subscriptions, self._outputs = [], [], {}
+        self._own_timers, self._outputs = [], {}
         if self.inference is not None:
             self.inference.close()
         self.runtime, self.inference = None, None
@@ -379,6 +405,9 @@ class PolicyNode(LifecycleNode):
             self._publish_command(safe.values)
         if safe.interventions:
             self.stats.interventions += 1
+            for reason in safe.interventions:
+                by_limit = self.stats.interventions_by_limit
+                by_limit[reason] = by_limit.get(reason, 0) + 1
         self._publish_step(result)
         self.stats.commands += 1
         if self._faulted:

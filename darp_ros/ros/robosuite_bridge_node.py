@@ -25,6 +25,7 @@ last command when a new one is late (counted). Episodes end on success or at the
 each outcome is published, and the next episode starts from the next seed.
 """
 
+import signal
 import threading
 import time
 from typing import List, Optional
@@ -42,6 +43,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState
@@ -295,19 +297,38 @@ class RobosuiteBridge(Node):
         return response
 
 
+def summary(outcomes: List[dict]) -> str:
+    """Return the one-line success summary of finished episodes, as `darp sim` prints it."""
+    if not outcomes:
+        return 'no episode finished'
+    wins = sum(o['success'] for o in outcomes)
+    seeds = [o['seed'] for o in outcomes]
+    return (f'{wins}/{len(outcomes)} episodes succeeded ({wins / len(outcomes):.0%}), seeds '
+            f'{min(seeds)}..{max(seeds)}')
+
+
 def main(args=None) -> None:
-    """Run the bridge until shut down (or until its episodes are done)."""
-    rclpy.init(args=args)
+    """Run the bridge until its episodes are done (then print the summary) or a signal."""
+    # Own signal handling: rclpy's would invalidate the context while the simulation thread
+    # still publishes, which ended Ctrl-C with an RCLError.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     node = RobosuiteBridge()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     node.start()
     try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        while not stop.is_set() and not node.finished.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
         pass
     finally:
-        node.stop()
+        node.stop()   # joins the simulation thread before anything is destroyed
+        if node.outcomes:
+            print(f'robosuite_bridge: {summary(node.outcomes)}', flush=True)
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
 

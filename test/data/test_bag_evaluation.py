@@ -78,4 +78,12 @@ def test_a_policys_own_bag_is_reproduced_and_clipping_is_counted(tmp_path):
     published = np.array([c for c in report.commands if c is not None])
     np.testing.assert_allclose(published, np.clip(actions, -0.5, 0.5))
     assert figures['clipped_steps'] == int((np.abs(actions) > 0.5).any(axis=1).sum()) > 0
+    assert figures['clipped_per_element'] == (np.abs(actions) > 0.5).sum(axis=0).tolist()
+    # With element 1 driving the gripper, its clipping to range is no safety intervention.
+    gripper = {**PARAMS, 'gripper.enabled': True, 'gripper.action_index': 1,
+               'command.action_indices': [0, 1]}
+    figures = evaluate_bag(str(model), str(bag), gripper, command_topic='/command',
+                           rate_hz=20.0).to_dict()
+    assert figures['gripper_element'] == 1
+    assert figures['clipped_steps'] == int((np.abs(actions[:, 0]) > 0.5).sum())
     assert figures['novelty']['median'] is not None and figures['latency']['steps'] >= 19

@@ -42,7 +42,7 @@ def test_defaults_fill_in_and_topics_group_keys():
                  obs__pose__joints=['c'] * 7, obs__pose__field='velocity')
     assert cfg.device == 'auto' and cfg.fault_behavior == 'hold'
     assert list(cfg.topics()) == ['joint_states']
-    assert not cfg.input_for('joints').best_effort and cfg.input_for('joints').history_depth == 10
+    assert not cfg.input_for('joints').best_effort and cfg.input_for('joints').history_depth == 1
 
 
 def test_images_default_to_best_effort_depth_one():

@@ -228,6 +228,10 @@ def test_diagnostics_neighbors_and_novelty_are_published(running):
             'safety_interventions', 'rate_hz /test/joint_states', 'age_s /test/camera'} \
         <= set(values)
     assert 0.0 < float(values['rate_hz /test/joint_states']) <= 60.0  # published at 50 Hz
+    # Each limit that changed a command says how often it did.
+    by_limit = {k: int(v) for k, v in values.items() if k.startswith('safety ')}
+    assert sum(by_limit.values()) >= int(values['safety_interventions'])
+    assert all(' limit' in k for k in by_limit)
     neighbors = probe.since(probe.neighbors, 0.0)[-1]
     k = graph.policy.runtime.model.policy.config.k
     assert [d.size for d in neighbors.layout.dim] == [k, 3]

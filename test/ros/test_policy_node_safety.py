@@ -205,6 +205,61 @@ def test_the_novelty_guard_holds_off_the_demonstrations_and_resumes(joint_bundle
         graph.close()
 
 
+FLOODER = """
+import sys, time
+import rclpy
+from sensor_msgs.msg import JointState
+rclpy.init()
+node = rclpy.create_node('flooder')
+publisher = node.create_publisher(JointState, '/test/joint_states', 10)
+names, position = [f'fr3_joint{i}' for i in range(1, 8)], [float(v) for v in sys.argv[2:]]
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    msg = JointState(name=names, position=position)
+    msg.header.stamp = node.get_clock().now().to_msg()
+    publisher.publish(msg)
+"""
+
+
+@pytest.fixture(scope='module')
+def joint_only_bundle(tmp_path_factory):
+    """Return a DARP bundle over joint positions alone: inference takes about a millisecond."""
+    from darp_ros.core.bundle import save_bundle
+    from darp_ros.core.pipeline import train_model, TrainOptions
+    from darp_ros.core.training import TrainConfig
+    from ros_harness import episodes
+    options = TrainOptions('darp', ('joint_pos',), device='cpu',
+                           train=TrainConfig(epochs=3, progress=False, keep='last'))
+    model = train_model(episodes(), options, {'env_name': 'Test', 'type': 0,
+                                              'env_kwargs': {'control_freq': 20}})
+    return save_bundle(model, tmp_path_factory.mktemp('joints') / 'darp')
+
+
+def test_a_joint_state_flood_from_another_process_does_not_stop_the_loop(joint_only_bundle):
+    graph = Graph(node_parameters(joint_only_bundle, observation_keys=['joint_pos']))
+    probe = Probe(graph)
+    probe.wait_connected()
+    flood = None
+    try:
+        assert transition(graph.policy, 'configure') == 'inactive'
+        assert transition(graph.policy, 'activate') == 'active'
+        assert still_commanding(probe)
+        flood = subprocess.Popen([sys.executable, '-c', FLOODER, '5.0', *map(str, HOME)])
+        time.sleep(1.0)
+        start = time.monotonic()
+        time.sleep(3.0)
+        with probe.lock:
+            actions = [t for t, _ in probe.actions if start <= t < start + 3.0]
+            commands = [t for t, _ in probe.commands if start <= t < start + 3.0]
+    finally:
+        if flood is not None:
+            flood.wait(timeout=30)
+        graph.close()
+    # 60 cycles in 3 s: the policy still acts in nearly all of them, with no long gap.
+    assert len(actions) >= 0.8 * 3.0 * RATE_HZ, len(actions)
+    assert np.diff(commands).max() < 3.0 / RATE_HZ, np.diff(commands).max()
+
+
 def parameter_file(bundle, tmp_path) -> str:
     """Write the node's parameters with autostart into a YAML file; return its path."""
     nested = {}

@@ -13,10 +13,15 @@
 # limitations under the License.
 
 
-"""Print the MuJoCo table of docs/RESULTS.md from the JSON files run.sh wrote beside this file."""
+"""
+Print a MuJoCo table of docs/RESULTS.md from the JSON files run.sh wrote.
+
+Usage: table.py [DIR]   (default: this folder; e.g. docs/results/mujoco/scored50)
+"""
 
 import json
 from pathlib import Path
+import sys
 
 import numpy as np
 
@@ -26,9 +31,9 @@ TASKS = (('hopper', 'Hopper-v5', 2313.65, 3545.57), ('walker2d', 'Walker2d-v5', 
 POLICIES = ('bc', 'darp', 'vinn', 'nn1', 'mcnn')
 
 
-def cell(task: str, policy: str):
+def cell(folder: Path, task: str, policy: str):
     """Return per-training-seed mean returns and pooled per-episode std, or None."""
-    files = sorted(HERE.glob(f'{task}_{policy}_seed*.json'))
+    files = sorted(folder.glob(f'{task}_{policy}_seed*.json'))
     files = [f for f in files if not f.name.endswith('.bundle.json')]
     if not files:
         return None
@@ -38,12 +43,13 @@ def cell(task: str, policy: str):
 
 def main() -> None:
     """Print one markdown row per task."""
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
     print('| task | ' + ' | '.join(POLICIES) + ' | DARP / BC | authors BC -> DARP (ratio) |')
     print('|---|' + '---|' * (len(POLICIES) + 2))
     for task, env, their_bc, their_darp in TASKS:
         row, means = [env], {}
         for policy in POLICIES:
-            found = cell(task, policy)
+            found = cell(folder, task, policy)
             if found is None:
                 row.append('not run')
                 continue
