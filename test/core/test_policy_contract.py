@@ -86,8 +86,8 @@ def test_vinn_chooses_k_on_held_out_episodes(small_episodes):
 
 
 def test_runtime_reports_neighbors_from_demonstrations(small_episodes):
-    options = TrainOptions('darp', ('pos',), {'k': 5}, TrainConfig(epochs=1, progress=False),
-                           device='cpu')
+    options = TrainOptions('darp', ('pos',), {'k': 5, 'history_keep_ratio': 1.0},
+                           TrainConfig(epochs=1, progress=False), device='cpu')
     runtime = PolicyRuntime(train_model(small_episodes, options))
     result = runtime.step({'pos': small_episodes[2].obs['pos'][7]})
     assert len(result.neighbors) == 5

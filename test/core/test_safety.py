@@ -352,3 +352,19 @@ def test_axis_limits_validate_and_name_field_axis_and_value():
     assert limits.dim == 1 and limits.acceleration == (2.0,) and limits.max_step is None
     with pytest.raises(ConfigError, match='CartesianLimits.linear_velocity = 0.0 must be > 0'):
         CartesianLimits(0.0, 1.0, 1.0, 1.0)
+
+
+def test_a_measured_pose_outside_the_workspace_is_named():
+    filt = pose_filter()
+    assert filt.check_measured([0.5, 0.0, 0.3, 0.0, 0.0, 0.0, 1.0]) is None
+    problem = filt.check_measured([5.0, 0.0, 0.3, 0.0, 0.0, 0.0, 1.0])
+    assert 'measured state' in problem and 'x position 5.0 is outside' in problem
+
+
+def test_a_diagonal_move_is_limited_in_speed_not_per_axis():
+    filt = pose_filter()
+    filt.reset([0.3, -0.3, 0.1, 0.0, 0.0, 0.0, 1.0])
+    positions = run(filt, [[0.7, 0.3, 0.5, 0.0, 0.0, 0.0, 1.0]] * 60)[:, :3]
+    speeds = np.linalg.norm(np.diff(positions, axis=0), axis=1) / DT
+    assert speeds.max() <= 0.3 + TOL
+    assert speeds.max() == pytest.approx(0.3)   # per axis would reach 0.3 * sqrt(3)

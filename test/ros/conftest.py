@@ -25,7 +25,12 @@ from ros_harness import episodes, IMAGE
 @pytest.fixture(scope='session')
 def joint_bundle(tmp_path_factory):
     """Train a DARP bundle over joint_pos (7,) + camera (32x32); actions 7 deltas + gripper."""
-    options = TrainOptions('darp', ('joint_pos', 'camera'), random_encoder=True,
+    # k=16 without history: the node tests compare single steps with a fresh runtime object,
+    # which a history of the node's past inputs would change (test_policy_node_safety covers
+    # ~/reset, which clears that history).
+    options = TrainOptions('darp', ('joint_pos', 'camera'),
+                           {'k': 16, 'history_len': 1, 'history_keep_ratio': 1.0},
+                           random_encoder=True,
                            image_size=IMAGE, device='cpu',
                            train=TrainConfig(epochs=3, progress=False, keep='last'))
     env_args = {'env_name': 'Test', 'type': 0, 'env_kwargs': {'control_freq': 20}}

@@ -233,7 +233,7 @@ def test_diagnostics_neighbors_and_novelty_are_published(running):
     assert sum(by_limit.values()) >= int(values['safety_interventions'])
     assert all(' limit' in k for k in by_limit)
     neighbors = probe.since(probe.neighbors, 0.0)[-1]
-    k = graph.policy.runtime.model.policy.config.k
+    k = graph.policy.runtime.model.policy.config.kept   # after history re-ranking
     assert [d.size for d in neighbors.layout.dim] == [k, 3]
     rows = np.array(neighbors.data).reshape(k, 3)
     assert np.all(rows[:, 0] >= 0) and np.all(np.diff(rows[:, 2]) >= -1e-6)

@@ -118,6 +118,24 @@ def test_a_second_publisher_on_the_command_topic_is_reported(active):
         probe.node.destroy_publisher(rogue)
 
 
+def test_a_new_kind_of_fault_is_named_at_once_despite_the_throttle(active):
+    graph, probe = active
+    good_joints, good_image = probe.joints, probe.image
+    start = time.monotonic()
+    try:
+        probe.joints = lambda: joint_msg(np.where(np.arange(7) == 2, np.nan, HOME))
+        assert wait_for(lambda: any('fr3_joint3' in w for w in probe.warnings_since(start)), 3.0)
+        probe.joints = good_joints
+        switched = time.monotonic()
+        probe.image = lambda: image_msg(np.zeros((IMAGE + 8, IMAGE, 3), np.uint8))
+        # Within the one-second throttle of the first fault, the second is named anyway.
+        assert wait_for(lambda: any('expects' in w for w in probe.warnings_since(switched)),
+                        0.8)
+    finally:
+        probe.joints, probe.image = good_joints, good_image
+    assert still_commanding(probe)
+
+
 def test_resume_starts_from_the_measured_state_not_the_last_command(active):
     graph, probe = active
     max_step = 0.05
@@ -228,7 +246,8 @@ def joint_only_bundle(tmp_path_factory):
     from darp_ros.core.pipeline import train_model, TrainOptions
     from darp_ros.core.training import TrainConfig
     from ros_harness import episodes
-    options = TrainOptions('darp', ('joint_pos',), device='cpu',
+    options = TrainOptions('darp', ('joint_pos',), {'k': 16, 'history_len': 1,
+                                                    'history_keep_ratio': 1.0}, device='cpu',
                            train=TrainConfig(epochs=3, progress=False, keep='last'))
     model = train_model(episodes(), options, {'env_name': 'Test', 'type': 0,
                                               'env_kwargs': {'control_freq': 20}})

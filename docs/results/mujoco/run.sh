@@ -23,6 +23,7 @@ case "$task/$policy" in
   walker2d/darp) args=(--epochs 100 --lr 1e-2 --weight-decay 1e-6 --set 'hidden=[256,256,256]' --k 474 --set history_len=48 --set history_decay=-0.0667 --set history_keep_ratio=0.118 --select-every 4) ;;
   walker2d/mcnn) args=(--epochs 190 --lr 1e-2 --weight-decay 1e-6 --set 'hidden=[256,256,256]' --select-every 8) ;;
   halfcheetah/bc) args=(--epochs 55 --lr 1e-2 --weight-decay 1e-6 --set 'hidden=[256,256,256]' --select-every 2) ;;
+  halfcheetah/mcnn) args=(--epochs 55 --lr 1e-2 --weight-decay 1e-6 --set 'hidden=[256,256,256]' --select-every 2) ;;
   halfcheetah/darp) args=(--epochs 35 --lr 1e-2 --weight-decay 1e-6 --set 'hidden=[256,256,256]' --k 368 --set history_len=26 --set history_decay=-3.0 --set history_keep_ratio=0.65 --select-every 2) ;;
   */vinn|*/nn1) args=() ;;
   *) echo "no recipe for $task/$policy" >&2; exit 2 ;;
