@@ -36,6 +36,7 @@ import rclpy
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray
+import yaml
 
 # Keep discovery on this machine and off the default domain other ROS users may share.
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
@@ -260,3 +261,27 @@ def assert_commands_safe(commands):
     assert np.all(values >= np.array(LOWER) - 1e-9) and np.all(values <= np.array(UPPER) + 1e-9)
     if len(values) > 1:
         assert np.abs(np.diff(values, axis=0)).max() <= 0.05 + 1e-9
+
+
+def active_graph(parameters: dict, compressed: bool = False):
+    """Return (graph, probe) with the policy node configured, active and acting."""
+    graph = Graph(parameters)
+    probe = Probe(graph, compressed=compressed)
+    probe.wait_connected()
+    assert transition(graph.policy, 'configure') == 'inactive'
+    assert transition(graph.policy, 'activate') == 'active'
+    assert wait_for(lambda: len(probe.actions) > 3, timeout=15.0)
+    return graph, probe
+
+
+def parameter_file(parameters: dict, path) -> str:
+    """Write flat node parameters as a nested ROS 2 parameter file; return its path."""
+    nested = {}
+    for name, value in parameters.items():
+        *parents, leaf = name.split('.')
+        branch = nested
+        for part in parents:
+            branch = branch.setdefault(part, {})
+        branch[leaf] = value
+    path.write_text(yaml.safe_dump({'policy_node': {'ros__parameters': nested}}))
+    return str(path)

@@ -28,20 +28,15 @@ from darp_ros.core.runtime import PolicyRuntime
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from ros_harness import (assert_commands_safe, camera_pixels, Graph, HOME, IMAGE, image_msg,
-                         joint_msg, JOINTS, node_parameters, Probe, RATE_HZ, transition,
-                         wait_for)
+from ros_harness import (active_graph, assert_commands_safe, camera_pixels, HOME, IMAGE,
+                         image_msg, joint_msg, JOINTS, node_parameters, Probe, RATE_HZ,
+                         transition, wait_for)
 
 
 @pytest.fixture(scope='module')
 def running(joint_bundle):
     """Return (graph, probe) with the policy node configured and active on good inputs."""
-    graph = Graph(node_parameters(joint_bundle))
-    probe = Probe(graph)
-    probe.wait_connected()
-    assert transition(graph.policy, 'configure') == 'inactive'
-    assert transition(graph.policy, 'activate') == 'active'
-    assert wait_for(lambda: len(probe.commands) > 5, timeout=15.0)
+    graph, probe = active_graph(node_parameters(joint_bundle))
     yield graph, probe
     graph.close()
 

@@ -18,8 +18,7 @@
 from darp_ros.core.runtime import PolicyRuntime
 import numpy as np
 import pytest
-from ros_harness import (camera_pixels, Graph, HOME, jpeg_msg, node_parameters, Probe,
-                         transition, wait_for)
+from ros_harness import active_graph, camera_pixels, HOME, jpeg_msg, node_parameters
 from sensor_msgs.msg import CompressedImage
 from test_policy_node import check_hold_and_recovery, latest_action
 
@@ -27,12 +26,7 @@ from test_policy_node import check_hold_and_recovery, latest_action
 @pytest.fixture(scope='module')
 def running(joint_bundle):
     """Return (graph, probe) with the node reading PNG frames from a compressed topic."""
-    graph = Graph(node_parameters(joint_bundle, compressed=True))
-    probe = Probe(graph, compressed=True)
-    probe.wait_connected()
-    assert transition(graph.policy, 'configure') == 'inactive'
-    assert transition(graph.policy, 'activate') == 'active'
-    assert wait_for(lambda: len(probe.actions) > 3, timeout=15.0)
+    graph, probe = active_graph(node_parameters(joint_bundle, compressed=True), compressed=True)
     yield graph, probe
     graph.close()
 

@@ -20,8 +20,8 @@ import sys
 import time
 
 import pytest
-from ros_harness import Graph, HOME, joint_msg, node_parameters, Probe, transition, wait_for
-import yaml
+from ros_harness import (Graph, HOME, joint_msg, node_parameters, parameter_file, Probe,
+                         transition, wait_for)
 
 
 def configure_error(graph: Graph, capfd) -> str:
@@ -81,20 +81,11 @@ def test_configure_cleanup_configure_activate_shutdown(joint_bundle):
 
 
 def test_executable_autostarts_from_a_parameter_file(joint_bundle, tmp_path):
-    params = node_parameters(joint_bundle, autostart=True)
-    nested = {}
-    for name, value in params.items():
-        *parents, leaf = name.split('.')
-        branch = nested
-        for part in parents:
-            branch = branch.setdefault(part, {})
-        branch[leaf] = value
-    path = tmp_path / 'params.yaml'
-    path.write_text(yaml.safe_dump({'policy_node': {'ros__parameters': nested}}))
+    path = parameter_file(node_parameters(joint_bundle, autostart=True), tmp_path / 'params.yaml')
     graph = Graph(None)
     probe = Probe(graph)
     process = subprocess.Popen([sys.executable, '-m', 'darp_ros.ros.policy_node', '--ros-args',
-                                '--params-file', str(path)], stderr=subprocess.PIPE, text=True)
+                                '--params-file', path], stderr=subprocess.PIPE, text=True)
     try:
         assert wait_for(lambda: len(probe.commands) >= 5, 60.0)
     finally:

@@ -28,22 +28,16 @@ from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, Paramet
 from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from ros_harness import (Graph, HOME, IMAGE, image_msg, joint_msg, node_parameters, Probe,
-                         RATE_HZ, transition, wait_for)
+from ros_harness import (active_graph, Graph, HOME, IMAGE, image_msg, joint_msg,
+                         node_parameters, parameter_file, Probe, RATE_HZ, transition, wait_for)
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
-import yaml
 
 
 @pytest.fixture
 def active(joint_bundle):
     """Return (graph, probe) with the node commanding."""
-    graph = Graph(node_parameters(joint_bundle))
-    probe = Probe(graph)
-    probe.wait_connected()
-    assert transition(graph.policy, 'configure') == 'inactive'
-    assert transition(graph.policy, 'activate') == 'active'
-    assert wait_for(lambda: len(probe.actions) > 3, timeout=15.0)
+    graph, probe = active_graph(node_parameters(joint_bundle))
     yield graph, probe
     graph.close()
 
@@ -279,27 +273,13 @@ def test_a_joint_state_flood_from_another_process_does_not_stop_the_loop(joint_o
     assert np.diff(commands).max() < 3.0 / RATE_HZ, np.diff(commands).max()
 
 
-def parameter_file(bundle, tmp_path) -> str:
-    """Write the node's parameters with autostart into a YAML file; return its path."""
-    nested = {}
-    for name, value in node_parameters(bundle, autostart=True).items():
-        *parents, leaf = name.split('.')
-        branch = nested
-        for part in parents:
-            branch = branch.setdefault(part, {})
-        branch[leaf] = value
-    path = tmp_path / 'params.yaml'
-    path.write_text(yaml.safe_dump({'policy_node': {'ros__parameters': nested}}))
-    return str(path)
-
-
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_ends_the_process_cleanly_after_a_final_hold(joint_bundle, tmp_path, signum):
     graph = Graph(None)
     probe = Probe(graph)
+    path = parameter_file(node_parameters(joint_bundle, autostart=True), tmp_path / 'params.yaml')
     process = subprocess.Popen([sys.executable, '-m', 'darp_ros.ros.policy_node', '--ros-args',
-                                '--params-file', parameter_file(joint_bundle, tmp_path)],
-                               stderr=subprocess.PIPE, text=True)
+                                '--params-file', path], stderr=subprocess.PIPE, text=True)
     try:
         assert wait_for(lambda: len(probe.commands) >= 5, 60.0)
         process.send_signal(signum)
