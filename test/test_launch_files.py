@@ -118,3 +118,15 @@ def test_the_launch_description_builds_where_launch_ros_is_installed(path, expec
     spec.loader.exec_module(module)
     description = module.generate_launch_description()
     assert expected <= {a.name for a in description.get_launch_arguments()}
+
+
+def test_the_sim_launch_ends_when_the_bridge_ends():
+    # The bridge exits after its episodes (test/ros/test_bridge_process.py): the launch must
+    # shut down on that exit rather than leave the policy node running forever.
+    calls = {node.func.id: node for node in ast.walk(ast.parse(LAUNCH_FILES[1].read_text()))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    handler = calls['OnProcessExit']
+    keywords = {k.arg: k.value for k in handler.keywords}
+    assert getattr(keywords['target_action'], 'id', '') == 'bridge'
+    assert 'Shutdown' in ast.dump(keywords['on_exit'])
+    assert 'RegisterEventHandler' in calls
