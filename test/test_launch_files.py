@@ -26,10 +26,10 @@ import ast
 import importlib.util
 from pathlib import Path
 
+from darp_ros.control.node_config import check_against_bundle, node_config
+from darp_ros.control.node_parameters import parameter_names, read_parameter_file
 from darp_ros.core.bundle import read_manifest
 from darp_ros.core.spec import ActionSpec, ObservationSpec
-from darp_ros.data.node_config import check_against_bundle, node_config
-from darp_ros.data.node_parameters import parameter_names, read_parameter_file
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -52,8 +52,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Convert, print the summary, write --json."""
-    from darp_ros.data.bag_conversion import convert_bags
-    from darp_ros.data.node_parameters import read_parameter_file
+    from darp_ros.bags.conversion import convert_bags
+    from darp_ros.control.node_parameters import read_parameter_file
     parameters = read_parameter_file(args.config)
     env_args = _env_args(args.env_from) if args.env_from else None
     report = convert_bags(args.bag, parameters, args.out, episode_split=args.episode_split,

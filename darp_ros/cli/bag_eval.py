@@ -60,9 +60,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Evaluate, print the summary, write --report and --json."""
-    from darp_ros.data.bag_evaluation import evaluate_bag
-    from darp_ros.data.bag_report import write_report
-    from darp_ros.data.node_parameters import read_parameter_file, shipped_config
+    from darp_ros.bags.evaluation import evaluate_bag
+    from darp_ros.bags.report import write_report
+    from darp_ros.control.node_parameters import read_parameter_file, shipped_config
     if args.report and Path(args.report).exists():
         raise ConfigError(f'{args.report} exists; give a new --report directory')
     parameters = read_parameter_file(args.config or shipped_config('sim.yaml'))

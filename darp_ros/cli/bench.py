@@ -79,12 +79,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Measure (or render), print markdown, write --json."""
-    from darp_ros.core.latency.report import markdown
+    from darp_ros.bench.report import markdown
     if args.render:
         for path in args.render:
             print(markdown(json.loads(Path(path).read_text(encoding='utf-8'))))
         return 0
-    from darp_ros.core.latency.runner import BenchOptions, run_bundle, run_synthetic
+    from darp_ros.bench.runner import BenchOptions, run_bundle, run_synthetic
     if args.model and args.policies != ('bc', 'vinn', 'darp'):
         raise ConfigError('--policies compares synthetic policies; a --model bundle has one')
     options = BenchOptions(

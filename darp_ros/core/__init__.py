@@ -12,8 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""
-The ROS-free policy core: specs, normalizer, encoders, index, policies, bundle.
 
-Nothing in this package may import rclpy; test/test_layering.py enforces it.
+"""
+The policy: specs, normalizer, encoders, index, memory, policies, training, bundle.
+
+Also the runtime object. Imports nothing else of darp_ros, and never rclpy.
 """

@@ -12,4 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Dataset readers and writers (HDF5 in the robomimic layout; rosbags later)."""
+
+"""
+Datasets: demonstrations in the robomimic HDF5 layout, episodes, synthetic data.
+
+Imports darp_ros.core only.
+"""

@@ -30,8 +30,8 @@ import threading
 import time
 from typing import Dict, List
 
+from darp_ros.bench.step_bench import summarize
 from darp_ros.core.errors import ConfigError
-from darp_ros.core.latency.step_bench import summarize
 from darp_ros.core.spec import ObservationSpec
 import numpy as np
 import rclpy

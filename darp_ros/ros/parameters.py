@@ -17,8 +17,8 @@
 
 from typing import Iterable
 
+from darp_ros.control.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
 from darp_ros.core.errors import ConfigError
-from darp_ros.data.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
 from rclpy.exceptions import ParameterUninitializedException

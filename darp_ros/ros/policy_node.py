@@ -34,14 +34,14 @@ import threading
 import time
 from typing import Optional
 
+from darp_ros.control.command_pipeline import CommandPipeline
+from darp_ros.control.node_config import check_against_bundle, node_config, NodeConfig
+from darp_ros.control.novelty_guard import NoveltyGuard
+from darp_ros.control.observation_assembler import age_summary, InputFault, ObservationAssembler
 from darp_ros.core.errors import ConfigError, DarpError
 from darp_ros.core.gripper import GripperHysteresis
 from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.data.command_pipeline import CommandPipeline
-from darp_ros.data.node_config import check_against_bundle, node_config, NodeConfig
-from darp_ros.data.novelty_guard import NoveltyGuard
-from darp_ros.data.observation_assembler import age_summary, InputFault, ObservationAssembler
 from darp_ros.ros.command_messages import WRITERS
 from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message

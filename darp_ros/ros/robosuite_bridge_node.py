@@ -30,8 +30,8 @@ import threading
 import time
 from typing import List, Optional
 
+from darp_ros.control.node_parameters import ParameterSpec
 from darp_ros.core.errors import DarpError
-from darp_ros.data.node_parameters import ParameterSpec
 from darp_ros.ros import sim_messages
 from darp_ros.ros.parameters import declare, value as parameter_value
 from darp_ros.sim.session import SimSession

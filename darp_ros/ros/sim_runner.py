@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import threading
 from typing import Optional
 
+from darp_ros.control.node_parameters import read_parameter_file, shipped_config
 from darp_ros.core.bundle import read_manifest
-from darp_ros.data.node_parameters import read_parameter_file, shipped_config
 from darp_ros.ros.bag_recorder import BagRecorder, check_destination, RecordingError
 from darp_ros.ros.policy_node import PolicyNode
 from darp_ros.ros.robosuite_bridge_node import RobosuiteBridge

@@ -17,8 +17,8 @@
 
 import json
 
+from darp_ros.bench.step_bench import STAGES, TOTALS
 from darp_ros.cli.main import main
-from darp_ros.core.latency.step_bench import STAGES, TOTALS
 import pytest
 
 TINY = ('--index-size', '200', '--low-dim', '3', '--steps', '3', '--warmup', '1')

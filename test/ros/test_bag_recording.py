@@ -26,9 +26,9 @@ import contextlib
 import io
 from pathlib import Path
 
-from darp_ros.data.bag_evaluation import evaluate_bag
-from darp_ros.data.bag_reader import BagReader
-from darp_ros.data.node_parameters import read_parameter_file
+from darp_ros.bags.evaluation import evaluate_bag
+from darp_ros.bags.reader import BagReader
+from darp_ros.control.node_parameters import read_parameter_file
 import numpy as np
 import pytest
 import rclpy

@@ -25,7 +25,7 @@ unit quaternions, and a gripper width that is open or closed.
 from pathlib import Path
 import time
 
-from darp_ros.data.node_parameters import read_parameter_file
+from darp_ros.control.node_parameters import read_parameter_file
 from geometry_msgs.msg import PoseStamped
 import numpy as np
 import pytest

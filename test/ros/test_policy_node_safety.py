@@ -130,6 +130,25 @@ def test_a_new_kind_of_fault_is_named_at_once_despite_the_throttle(active):
     assert still_commanding(probe)
 
 
+def test_stamps_that_go_back_hold_and_say_so(active):
+    graph, probe = active
+    good = probe.joints
+    start = time.monotonic()
+
+    def late():   # each message stamped 0.3 s before the one the node last accepted
+        msg = joint_msg()
+        now = probe.node.get_clock().now().nanoseconds * 1e-9 - 0.3
+        msg.header.stamp.sec, msg.header.stamp.nanosec = int(now), int(now % 1 * 1e9)
+        return msg
+    probe.joints = late
+    try:
+        assert wait_for(lambda: any('stamp went back' in w
+                                    for w in probe.warnings_since(start)), 3.0)
+    finally:
+        probe.joints = good
+    assert still_commanding(probe)
+
+
 def test_resume_starts_from_the_measured_state_not_the_last_command(active):
     graph, probe = active
     max_step = 0.05

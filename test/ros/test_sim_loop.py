@@ -26,8 +26,8 @@ from pathlib import Path
 import threading
 import time
 
+from darp_ros.control.node_parameters import read_parameter_file
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.data.node_parameters import read_parameter_file
 from darp_ros.sim.session import SimSession
 from darp_ros.sim.sources import env_args_from
 from diagnostic_msgs.msg import DiagnosticStatus

@@ -1,0 +1,378 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+The policy node's configuration as typed objects, built from flat ROS 2 parameters.
+
+Both the node and the bag replay tool build a NodeConfig from the same parameters, so a
+topic maps to the same observation key, and an action to the same command, in both.
+"""
+
+from dataclasses import dataclass
+import math
+from typing import Any, Mapping, Optional, Tuple
+
+from darp_ros.control.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
+from darp_ros.control.novelty_guard import NoveltyGuardConfig
+from darp_ros.core.errors import ConfigError, ObservationError
+from darp_ros.core.rotations import apply_rotation_vector, relative_rotation
+from darp_ros.core.spec import ObservationSpec
+import numpy as np
+
+IMAGE_TYPES = ('image', 'compressed_image')
+FIELDS = {'joint_state': ('position', 'velocity', 'effort'),
+          'pose_stamped': ('position', 'orientation', 'pose'),
+          'float64_multi_array': ('',), 'image': ('',), 'compressed_image': ('',)}
+POSE_WIDTH = {'position': 3, 'orientation': 4, 'pose': 7}
+_JOINT_LIMITS = ('lower', 'upper', 'velocity', 'acceleration', 'max_step')
+_CARTESIAN_RATES = ('linear_velocity', 'linear_acceleration', 'angular_velocity',
+                    'angular_acceleration')
+# The limits each command type is checked against; a robot file may hold them all.
+LIMIT_KEYS = {
+    'joint_position': _JOINT_LIMITS, 'joint_velocity': _JOINT_LIMITS,
+    'joint_trajectory': _JOINT_LIMITS, 'twist': _CARTESIAN_RATES,
+    'pose': ('workspace_lower', 'workspace_upper', 'translation_step') + _CARTESIAN_RATES,
+    'array': ('lower', 'upper', 'max_step', 'hold_value'),
+}
+
+
+@dataclass(frozen=True)
+class InputMapping:
+    """Where one observation key comes from: a topic, its message type and what to take."""
+
+    key: str
+    topic: str
+    msg_type: str
+    field: str = ''
+    joints: Tuple[str, ...] = ()
+    indices: Tuple[int, ...] = ()
+    reliability: str = ''
+    depth: int = 0
+    resize: bool = False
+
+    @property
+    def is_image(self) -> bool:
+        """Return whether this key is a camera."""
+        return self.msg_type in IMAGE_TYPES
+
+    @property
+    def best_effort(self) -> bool:
+        """Return whether to subscribe best effort (default for cameras: sensor data QoS)."""
+        return self.reliability == 'best_effort' or (not self.reliability and self.is_image)
+
+    @property
+    def history_depth(self) -> int:
+        """Return the QoS depth: 1 unless set (the node acts on the newest message only)."""
+        return self.depth or 1
+
+    def width(self) -> Optional[int]:
+        """Return the number of values this mapping yields, when the config alone says."""
+        if self.msg_type == 'joint_state':
+            return None if self.joints == ('*',) else len(self.joints)
+        if self.msg_type == 'pose_stamped':
+            return POSE_WIDTH[self.field]
+        if self.msg_type == 'float64_multi_array' and self.indices:
+            return len(self.indices)
+        return None
+
+
+@dataclass(frozen=True)
+class CommandMapping:
+    """How the policy's action vector becomes the command vector the safety layer checks."""
+
+    kind: str
+    topic: str
+    action_indices: Tuple[int, ...] = ()
+    scale: Tuple[float, ...] = ()
+    offset: Tuple[float, ...] = ()
+    relative_to: Tuple[str, ...] = ()
+    state_keys: Tuple[str, ...] = ()
+    joint_names: Tuple[str, ...] = ()
+    frame_id: str = ''
+    time_from_start_s: float = 0.0
+
+    def indices_for(self, action_dim: int, gripper_index: Optional[int]) -> Tuple[int, ...]:
+        """Return the action elements used: the configured ones, or all but the gripper's."""
+        if self.action_indices:
+            return self.action_indices
+        return tuple(i for i in range(action_dim) if i != gripper_index)
+
+    def command(self, action: np.ndarray, obs: Mapping[str, np.ndarray],
+                indices: Tuple[int, ...]) -> np.ndarray:
+        """Return the command vector for one action and the observation it was computed from."""
+        values = np.asarray(action, dtype=np.float64)[list(indices)]
+        if self.scale:
+            values = values * np.asarray(self.scale)
+        if self.offset:
+            values = values + np.asarray(self.offset)
+        if not self.relative_to:
+            return values
+        base = concatenate(obs, self.relative_to)
+        if self.kind == 'pose' and len(values) == 6:
+            return np.concatenate([base[:3] + values[:3],
+                                   apply_rotation_vector(base[3:7], values[3:6])])
+        return base + values
+
+    def action(self, command: np.ndarray, obs: Mapping[str, np.ndarray],
+               indices: Tuple[int, ...]) -> np.ndarray:
+        """Return the action elements (in indices order) that give command: command()'s inverse."""
+        values = np.asarray(command, dtype=np.float64)
+        if self.relative_to:
+            base = concatenate(obs, self.relative_to)
+            if self.kind == 'pose' and len(indices) == 6:
+                values = np.concatenate([values[:3] - base[:3],
+                                         relative_rotation(base[3:7], values[3:7])])
+            else:
+                values = values - base
+        if self.offset:
+            values = values - np.asarray(self.offset)
+        if self.scale:
+            values = values / np.asarray(self.scale)
+        return values
+
+    def state(self, obs: Mapping[str, np.ndarray]) -> Optional[np.ndarray]:
+        """Return the measured command-space state, when state keys are configured."""
+        return concatenate(obs, self.state_keys) if self.state_keys else None
+
+
+@dataclass(frozen=True)
+class GripperMapping:
+    """Open/close from one action element, with hysteresis so the gripper does not chatter."""
+
+    enabled: bool = False
+    action_index: int = -1
+    close_above: float = 0.5
+    open_below: float = -0.5
+    output: str = 'width'
+    topic: str = 'gripper/width'
+    open_action: str = ''
+    close_action: str = ''
+    speed: float = 0.1
+    force: float = 20.0
+    epsilon: float = 0.08
+    open_width: float = 0.08
+    closed_width: float = 0.0
+
+    def actions(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+        """Return ((server, type) to open, (server, type) to close), for output 'action'."""
+        opening = _server_and_type('gripper.open_action', self.open_action)
+        closing = _server_and_type('gripper.close_action', self.close_action) \
+            if self.close_action else opening
+        return opening, closing
+
+
+def _server_and_type(name: str, value: str) -> Tuple[str, str]:
+    parts = value.split()
+    if len(parts) != 2 or parts[1].count('/') != 2:
+        raise ConfigError(f'{name} must be "SERVER PACKAGE/action/TYPE", got {value!r}')
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Everything the policy node reads from its parameters."""
+
+    model_dir: str
+    device: str
+    autostart: bool
+    control_rate_hz: float
+    max_input_age_s: float
+    max_future_stamp_s: float
+    fault_behavior: str
+    hold_timeout_s: float
+    max_step_time_s: float
+    sync_inputs: bool
+    cpu_threads: int
+    warmup_steps: int
+    log_throttle_s: float
+    diagnostics_period_s: float
+    novelty_guard: NoveltyGuardConfig
+    inputs: Tuple[InputMapping, ...]
+    command: CommandMapping
+    gripper: GripperMapping
+    limits: Mapping[str, Any]
+
+    def command_limits(self) -> dict:
+        """Return the limits this command type is checked against, in safety-layer form."""
+        limits = {k: v for k, v in self.limits.items() if k in LIMIT_KEYS[self.command.kind]}
+        if 'translation_step' in limits:
+            # The safety layer calls every per-cycle cap max_step; joints keep theirs apart.
+            limits['max_step'] = limits.pop('translation_step')
+        return limits
+
+    def input_for(self, key: str) -> InputMapping:
+        """Return the mapping of one observation key."""
+        for mapping in self.inputs:
+            if mapping.key == key:
+                return mapping
+        raise ConfigError(f'no input mapping for observation key {key!r}')
+
+    def gripper_index(self, action_dim: int) -> Optional[int]:
+        """Return the gripper's action element (negative indices count from the end)."""
+        if not self.gripper.enabled:
+            return None
+        return self.gripper.action_index % action_dim
+
+    def topics(self) -> dict:
+        """Return {topic: [mappings]}: keys that share a topic share one subscription."""
+        grouped = {}
+        for mapping in self.inputs:
+            grouped.setdefault(mapping.topic, []).append(mapping)
+        return grouped
+
+
+def concatenate(obs: Mapping[str, np.ndarray], keys: Tuple[str, ...]) -> np.ndarray:
+    """Return the named observation values as one flat float64 vector."""
+    try:
+        return np.concatenate([np.asarray(obs[k], dtype=np.float64).ravel() for k in keys])
+    except KeyError as exc:
+        raise ObservationError(f'observation has no key {exc.args[0]!r}') from None
+
+
+def _values(flat: Mapping[str, Any], specs: Tuple[ParameterSpec, ...], prefix: str = '') -> dict:
+    """Return {short name: value} for specs, defaults filled in and every value checked."""
+    values = {}
+    for spec in specs:
+        value = flat.get(spec.name, spec.default)
+        value = _coerce(spec, value)
+        spec.check(value)
+        values[spec.name[len(prefix):]] = value
+    return values
+
+
+def _coerce(spec: ParameterSpec, value: Any) -> Any:
+    """Check the kind of one value (YAML gives ints where a double is meant: accept those)."""
+    if value is None:
+        return None
+    scalar = spec.kind.replace('_array', '')
+    items = value if spec.kind.endswith('_array') else [value]
+    if spec.kind.endswith('_array') and not isinstance(value, (list, tuple)):
+        raise ConfigError(f'parameter {spec.name}: expected a list, got {value!r}')
+    out = []
+    for item in items:
+        ok = {'bool': isinstance(item, bool),
+              'integer': isinstance(item, int) and not isinstance(item, bool),
+              'double': isinstance(item, (int, float)) and not isinstance(item, bool),
+              'string': isinstance(item, str)}[scalar]
+        if not ok:
+            raise ConfigError(f'parameter {spec.name}: expected {spec.kind}, got {value!r}')
+        if scalar == 'double':
+            item = float(item)
+            if not math.isfinite(item):
+                raise ConfigError(f'parameter {spec.name}: {item} is not finite')
+        out.append(item)
+    return tuple(out) if spec.kind.endswith('_array') else out[0]
+
+
+def node_config(flat: Mapping[str, Any]) -> NodeConfig:
+    """Build and check a NodeConfig from {dotted parameter name: value}."""
+    top = _values(flat, PARAMETERS)
+    keys = top['observation_keys'] or ()
+    if not keys:
+        raise ConfigError('parameter observation_keys is empty: list the bundle keys and map '
+                          'each with obs.<key>.topic and obs.<key>.type')
+    inputs = tuple(_input(flat, key) for key in keys)
+    group = _group(top, 'command.')
+    command = CommandMapping(
+        kind=group['type'], topic=group['topic'],
+        action_indices=group['action_indices'] or (), scale=group['scale'] or (),
+        offset=group['offset'] or (), relative_to=group['relative_to'] or (),
+        state_keys=group['state_keys'] or (), joint_names=group['joint_names'] or (),
+        frame_id=group['frame_id'], time_from_start_s=group['time_from_start_s'])
+    gripper = GripperMapping(**_group(top, 'gripper.'))
+    if gripper.enabled and gripper.output == 'action':
+        gripper.actions()
+    if gripper.enabled and gripper.open_below >= gripper.close_above:
+        raise ConfigError(f'gripper.open_below ({gripper.open_below}) must be below '
+                          f'gripper.close_above ({gripper.close_above}): that gap is the '
+                          'hysteresis')
+    limits = {k: v for k, v in _group(top, 'limits.').items() if v not in (None, 0.0)}
+    unstamped = [m.key for m in inputs if m.msg_type == 'float64_multi_array']
+    if top['sync_inputs'] and unstamped:
+        raise ConfigError(f'sync_inputs needs stamped inputs; {unstamped} come as '
+                          'float64_multi_array, which has no header')
+    for key in command.relative_to + command.state_keys:
+        if key not in keys:
+            raise ConfigError(f'command key {key!r} is not among observation_keys {list(keys)}')
+    return NodeConfig(
+        model_dir=top['model_dir'], device=top['device'], autostart=top['autostart'],
+        control_rate_hz=top['control_rate_hz'], max_input_age_s=top['max_input_age_s'],
+        max_future_stamp_s=top['max_future_stamp_s'], fault_behavior=top['fault_behavior'],
+        hold_timeout_s=top['hold_timeout_s'],
+        max_step_time_s=top['max_step_time_s'], sync_inputs=top['sync_inputs'],
+        cpu_threads=top['cpu_threads'],
+        warmup_steps=top['warmup_steps'],
+        log_throttle_s=top['log_throttle_s'], diagnostics_period_s=top['diagnostics_period_s'],
+        novelty_guard=NoveltyGuardConfig.of(top['novelty_guard.hold_above'],
+                                            top['novelty_guard.resume_below']),
+        inputs=inputs, command=command, gripper=gripper, limits=limits)
+
+
+def _group(values: Mapping[str, Any], prefix: str) -> dict:
+    return {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+def _input(flat: Mapping[str, Any], key: str) -> InputMapping:
+    prefix = f'obs.{key}.'
+    values = _values(flat, obs_parameters(key), prefix)
+    if not values['topic'] or not values['type']:
+        raise ConfigError(f'observation key {key!r}: set {prefix}topic and {prefix}type '
+                          '(one of joint_state, pose_stamped, float64_multi_array, image, '
+                          'compressed_image)')
+    fields = FIELDS[values['type']]
+    field = values['field'] or fields[0]
+    if field not in fields:
+        raise ConfigError(f'{prefix}field: {field!r} is not one of {fields} for '
+                          f'{values["type"]}')
+    if values['type'] == 'joint_state' and not values['joints']:
+        raise ConfigError(f'{prefix}joints: list the joint names, in the order {key!r} expects')
+    return InputMapping(key=key, topic=values['topic'], msg_type=values['type'], field=field,
+                        joints=values['joints'] or (), indices=values['indices'] or (),
+                        reliability=values['reliability'], depth=values['depth'],
+                        resize=values['resize'])
+
+
+def check_against_bundle(config: NodeConfig, obs_spec: ObservationSpec,
+                         action_dim: int) -> None:
+    """Raise ConfigError naming the mismatch if the config cannot feed or drive this bundle."""
+    mapped = {m.key for m in config.inputs}
+    if mapped != set(obs_spec.names):
+        raise ConfigError(f'observation_keys {sorted(mapped)} do not match the bundle keys '
+                          f'{sorted(obs_spec.names)}')
+    for spec in obs_spec.keys:
+        mapping = config.input_for(spec.name)
+        if (spec.kind == 'rgb') != mapping.is_image:
+            raise ConfigError(f'obs.{spec.name}.type {mapping.msg_type!r}: the bundle key is '
+                              f'{"a camera" if spec.kind == "rgb" else "low-dimensional"}')
+        width = mapping.width()
+        if width is not None and spec.kind == 'low_dim' and width != math.prod(spec.shape):
+            raise ConfigError(f'obs.{spec.name}: the mapping yields {width} values but the '
+                              f'bundle expects shape {spec.shape}')
+    gripper = None
+    if config.gripper.enabled:
+        if not -action_dim <= config.gripper.action_index < action_dim:
+            raise ConfigError(f'gripper.action_index {config.gripper.action_index} is outside '
+                              f'the action (width {action_dim})')
+        gripper = config.gripper_index(action_dim)
+    indices = config.command.indices_for(action_dim, gripper)
+    bad = [i for i in indices if i >= action_dim]
+    if bad:
+        raise ConfigError(f'command.action_indices {bad} are outside the action '
+                          f'(width {action_dim})')
+    for name in ('scale', 'offset'):
+        values = getattr(config.command, name)
+        if values and len(values) != len(indices):
+            raise ConfigError(f'command.{name} has {len(values)} entries for {len(indices)} '
+                              'command elements')
