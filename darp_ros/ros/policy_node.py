@@ -20,9 +20,12 @@ configure loads the bundle and warms it up; activate starts the control timer; e
 assembles the newest inputs, runs the shared runtime object, passes the command through the
 safety layer and publishes it. Anything wrong on the way (a missing, stale or malformed
 input, a failed or late inference) publishes a hold instead, logs why, and resumes by itself
-when the inputs are good again. Subscriptions only store messages; the timer hands inference
-to one dedicated thread and returns, so callbacks never wait for the model, and a step that
-misses its deadline becomes a hold rather than a late command. The executor is
+when the inputs are good again. Subscriptions only store messages (on a robot they are served
+by their own budgeted thread, input_pump.py, so an input flood cannot starve the loop); the
+timer hands inference to one dedicated thread and returns, so callbacks never wait for the
+model, and a step that misses its deadline becomes a hold rather than a late command. Every
+command is limited by the time actually elapsed since the previous one and, after any
+fault, starts again from the measured state. The executor is
 single-threaded on purpose: rclpy's multi-threaded executor spins on the GIL while a
 callback group is busy, which starved inference to seconds per step on a 2-core machine.
 """
