@@ -40,12 +40,13 @@ from typing import Optional
 from darp_ros.control.command_pipeline import CommandPipeline
 from darp_ros.control.node_config import check_against_bundle, node_config, NodeConfig
 from darp_ros.control.novelty_guard import NoveltyGuard
-from darp_ros.control.observation_assembler import age_summary, InputFault, ObservationAssembler
+from darp_ros.control.observation_assembler import age_summary, ObservationAssembler
 from darp_ros.core.errors import ConfigError, DarpError
 from darp_ros.core.gripper import GripperHysteresis
 from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.ros.command_messages import WRITERS
+from darp_ros.ros.control_loop import ControlLoop
 from darp_ros.ros.cycle_stats import CycleStats
 from darp_ros.ros.diagnostics import diagnostics_message
 from darp_ros.ros.gripper_output import GripperOutput
@@ -64,7 +65,7 @@ from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image, JointState
-from std_msgs.msg import Float64, Float64MultiArray, MultiArrayDimension
+from std_msgs.msg import Float64, Float64MultiArray
 from std_srvs.srv import Trigger
 import torch
 
@@ -73,12 +74,9 @@ MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
              'compressed_image': CompressedImage}
 RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
                     'hold_timeout_s', 'max_step_time_s', 'log_throttle_s')
-# Commands closer together than this in real time are limited as if this far apart; the
-# safety layer needs a positive period.
-MIN_COMMAND_DT_S = 1e-4
 
 
-class PolicyNode(LifecycleNode):
+class PolicyNode(ControlLoop, LifecycleNode):
     """Lifecycle node running a darp_ros model bundle at the control rate."""
 
     def __init__(self, node_name: str = 'policy_node', **kwargs):
@@ -325,168 +323,6 @@ class PolicyNode(LifecycleNode):
         # The diagnostics timer (created at configure) stays; the control timer is the last.
         if len(self._own_timers) > 1:
             self.destroy_timer(self._own_timers.pop())
-
-    # -- control loop ---------------------------------------------------------------------
-
-    def _now(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
-
-    def _on_input(self, topic: str, msg) -> None:
-        self.assembler.update(topic, msg, self._now())
-        if self.config.sync_inputs and self._active:
-            stamp = self.assembler.common_stamp()
-            # Lockstep: one step per complete set of inputs, whatever order they came in. A
-            # set that could not be acted on (e.g. it beat its /clock message) is tried again
-            # when the simulator republishes it.
-            if stamp is not None and stamp > self._synced_stamp and self._control_step():
-                self._synced_stamp = stamp
-
-    def _tick(self) -> None:
-        if not self._active:
-            return
-        if not self.config.sync_inputs:
-            self.stats.tick(time.perf_counter())
-            self._control_step()
-            return
-        if self._synced_stamp == -float('inf'):
-            return  # lockstep has not started: nothing was commanded, nothing to hold
-        try:  # lockstep steps on inputs; the timer only watches them go stale
-            self.assembler.assemble(self._now())
-        except InputFault as exc:
-            self._fault(str(exc))
-
-    def _control_step(self) -> bool:
-        """Assemble the newest inputs and hand them to the inference thread, if possible."""
-        start = time.perf_counter()
-        try:
-            obs = self.assembler.assemble(self._now())
-        except InputFault as exc:
-            self._fault(str(exc))
-            return False
-        if self.config.sync_inputs:
-            # The previous step's command is out (that is why these inputs exist); its
-            # thread is only finishing the step's bookkeeping.
-            self.inference.wait()
-        if not self.inference.submit(self._act, obs, start):
-            self.stats.overruns += 1
-            self._fault('overrun: the previous inference is still running')
-            return False
-        return True
-
-    def _act(self, obs, start: float) -> None:
-        """Infer, check the deadline, filter and publish (on the inference thread)."""
-        try:
-            result = self.runtime.step(obs)
-        except Exception as exc:  # noqa: B902 - any failure must hold, never stop the loop
-            return self._fault(f'inference failed: {exc}')
-        self.stats.latencies.append(result.latency_s)
-        elapsed = time.perf_counter() - start
-        deadline = self.config.max_step_time_s or self.period_s
-        # In lockstep the simulator waits for the command: lateness is not an overrun there,
-        # and holding for it would make results depend on the machine's speed.
-        if elapsed > deadline and not self.config.sync_inputs:
-            self.stats.overruns += 1
-            return self._fault(f'overrun: the step took {elapsed * 1e3:.1f} ms, more than '
-                               f'{deadline * 1e3:.1f} ms')
-        novelty = result.novelty / self.novelty_scale
-        if self._novelty_guard.update(novelty):
-            self._outputs['novelty'].publish(Float64(data=novelty))
-            return self._fault(self._novelty_guard.reason(novelty))
-        with self._output_lock:
-            if not self._active:
-                return None  # deactivated while inferring: its hold is already out
-            if self._faulted:
-                # The arm may have moved while the node held: restart from where it is.
-                self.commands.resync()
-            try:
-                _, safe = self.commands.apply(result.action, obs, self._command_dt())
-            except (DarpError, ValueError) as exc:
-                return self._fault(f'command rejected: {exc}')
-            if safe.held:
-                return self._fault(f'safety layer held: {", ".join(safe.interventions)}',
-                                   hold=safe.values)
-            self._publish_command(safe.values)
-        if safe.interventions:
-            self.stats.interventions += 1
-            for reason in safe.interventions:
-                by_limit = self.stats.interventions_by_limit
-                by_limit[reason] = by_limit.get(reason, 0) + 1
-        self._publish_step(result)
-        self.stats.commands += 1
-        if self._faulted:
-            self._faulted = False
-            self.get_logger().info(f'inputs good again: commanding (after: '
-                                   f'{self.stats.last_fault})')
-
-    def _command_dt(self) -> float:
-        """
-        Return the seconds the next command may move for.
-
-        Limits hold in real time: a command sent soon after the previous one (a hold right
-        after a late inference) may move only as far as the elapsed time allows, never more
-        than one period. In lockstep the simulator advances one period per command.
-        """
-        if self.config.sync_inputs or self._published_at is None:
-            return self.period_s
-        elapsed = time.monotonic() - self._published_at
-        return min(max(elapsed, MIN_COMMAND_DT_S), self.period_s)
-
-    def _fault(self, reason: str, hold: Optional[np.ndarray] = None) -> None:
-        """Publish a hold (`hold`, when the safety layer made it already); log why, throttled."""
-        self.stats.holds += 1
-        self.stats.last_fault = reason
-        now = time.monotonic()
-        if not self._faulted:
-            self._faulted, self._faulted_since = True, now
-        with self._output_lock:
-            held = self.config.fault_behavior == 'hold' and self.commands.ready and self._active
-            if held:
-                if hold is None:
-                    hold = self.commands.hold(self._command_dt()).values
-                at_rest = np.array_equal(hold, self._last_command)
-                timeout = self.config.hold_timeout_s
-                if at_rest and timeout and now - self._faulted_since > timeout:
-                    # After a reflex the controller is down: stop streaming into it.
-                    held = False
-                    reason += f' (faulted for over {timeout:g} s and at rest: stopped streaming)'
-                else:
-                    self._publish_command(hold)
-            self._holding = held
-        kind = reason.split(':', 1)[0]
-        if now - self._logged_at.get(kind, -1e9) < self.config.log_throttle_s:
-            self._unlogged_faults[kind] = self._unlogged_faults.get(kind, 0) + 1
-            return
-        action = 'holding' if held else 'not commanding'
-        unlogged = self._unlogged_faults.pop(kind, 0)
-        more = f' ({unlogged} more faulty cycles since the last message)' if unlogged else ''
-        self.get_logger().warning(f'{action}: {reason}{more}')
-        self._logged_at[kind] = now
-
-    def _publish_command(self, values: np.ndarray) -> None:
-        writer = WRITERS[self.config.command.kind]
-        self._last_command = np.array(values, dtype=np.float64)
-        self._published_at = time.monotonic()
-        stamp = self.get_clock().now().to_msg()
-        self._outputs['command'].publish(
-            writer.write(values, stamp, self.config.command, self.period_s))
-
-    def _publish_step(self, result) -> None:
-        pubs = self._outputs
-        pubs['action'].publish(Float64MultiArray(data=result.action.astype(float).tolist()))
-        if self._gripper_output is not None:
-            before = self._gripper.closed
-            closed = self._gripper.update(float(result.action[self.gripper_index]))
-            if closed != before:
-                self._gripper_output.send(closed)
-        if result.neighbors:
-            msg = Float64MultiArray(data=[float(v) for n in result.neighbors
-                                          for v in (n.episode, n.step, n.distance)])
-            msg.layout.dim = [
-                MultiArrayDimension(label='neighbor', size=len(result.neighbors), stride=3 *
-                                    len(result.neighbors)),
-                MultiArrayDimension(label='episode,step,distance', size=3, stride=3)]
-            pubs['neighbors'].publish(msg)
-        pubs['novelty'].publish(Float64(data=result.novelty / self.novelty_scale))
 
     def _publish_diagnostics(self) -> None:
         now = self._now()
