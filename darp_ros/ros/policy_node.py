@@ -32,7 +32,6 @@ callback group is busy, which starved inference to seconds per step on a 2-core 
 
 import dataclasses
 import resource
-import signal
 import threading
 import time
 from typing import Optional
@@ -54,6 +53,7 @@ from darp_ros.ros.inference_thread import InferenceThread
 from darp_ros.ros.input_pump import InputPump
 from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
 from darp_ros.ros.qos import command_qos, input_qos
+from darp_ros.ros.stop_signals import init_with_stop_signals
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 import numpy as np
@@ -63,7 +63,6 @@ from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray
 from std_srvs.srv import Trigger
@@ -366,12 +365,7 @@ class PolicyNode(ControlLoop, LifecycleNode):
 
 def main(args=None) -> None:
     """Run the policy node; with autostart it configures and activates itself."""
-    # The node handles SIGINT and SIGTERM itself: rclpy's handlers invalidate the context at
-    # once, after which the final hold could not be published and spin() raises.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = init_with_stop_signals(args)
     node = PolicyNode()
     executor = SingleThreadedExecutor()
     executor.add_node(node)

@@ -25,7 +25,6 @@ last command when a new one is late (counted). Episodes end on success or at the
 each outcome is published, and the next episode starts from the next seed.
 """
 
-import signal
 import threading
 import time
 from typing import List, Optional
@@ -34,6 +33,7 @@ from darp_ros.control.node_parameters import ParameterSpec
 from darp_ros.core.errors import DarpError
 from darp_ros.ros import sim_messages
 from darp_ros.ros.parameters import declare, value as parameter_value
+from darp_ros.ros.stop_signals import init_with_stop_signals
 from darp_ros.sim.session import SimSession
 from darp_ros.sim.sources import env_args_from
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
@@ -43,7 +43,6 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, JointState
@@ -309,12 +308,7 @@ def summary(outcomes: List[dict]) -> str:
 
 def main(args=None) -> None:
     """Run the bridge until its episodes are done (then print the summary) or a signal."""
-    # Own signal handling: rclpy's would invalidate the context while the simulation thread
-    # still publishes, which ended Ctrl-C with an RCLError.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = init_with_stop_signals(args)
     node = RobosuiteBridge()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
