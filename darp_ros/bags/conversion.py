@@ -116,6 +116,13 @@ class ConversionReport:
                 f'at {self.rate_hz:g} Hz from {self.ticks} ticks (left out: {dropped})')
 
 
+def marker_times(reader: BagReader, split) -> np.ndarray:
+    """Return the log times of the marker topic's messages (none unless split is a topic)."""
+    if not isinstance(split, str):
+        return np.empty(0)
+    return np.array([m.log_time_s for m in reader.messages([split])])
+
+
 def convert_bags(bags: Sequence, parameters: Mapping, out, *, episode_split: str = '',
                  rate_hz: float = 0.0, env_args: Optional[Mapping] = None,
                  overwrite: bool = False) -> ConversionReport:
@@ -184,8 +191,7 @@ def _bag_episodes(reader: BagReader, config: NodeConfig, spec: ObservationSpec, 
         raise DatasetError(f'{reader.path}: topic {config.command.topic}: commands have '
                            f'{widths} values; one width expected')
     gripper = _gripper_widths(reader, config)
-    marks = (np.array([m.log_time_s for m in reader.messages([split])])
-             if isinstance(split, str) else np.empty(0))
+    marks = marker_times(reader, split)
     samples, episode, last_t = [], 0, None
     for step in replay_observations(reader, config, spec, rate):
         report.ticks += 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-from darp_ros.bags.conversion import parse_split
+from darp_ros.bags.conversion import marker_times, parse_split
 from darp_ros.bags.reader import BagReader
 from darp_ros.bags.recorded_commands import read_topic
 from darp_ros.bags.replay import probe_inputs, replay_observations
@@ -168,8 +168,7 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 else ''
         report.command_topic = command_topic
         recorded = read_topic(reader, command_topic) if command_topic else None
-        marks = (np.array([m.log_time_s for m in reader.messages([split])])
-                 if isinstance(split, str) else np.empty(0))
+        marks = marker_times(reader, split)
         episode, last_t = 0, None
         ticks = tqdm(replay_observations(reader, config, runtime.obs_spec, rate),
                      total=int(reader.duration_s() * rate) + 1, unit='tick',
