@@ -119,6 +119,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     select.add_argument('--select-seed', type=int, default=TUNING_SEED, metavar='S',
                         help='first tuning seed; must stay below the reporting seeds '
                              f'{REPORTING_SEED}.. (default %(default)s)')
+    select.add_argument('--select-finalists', type=int, metavar='N',
+                        help='score the N best checkpoints again on fresh tuning seeds (the '
+                             'ones after --select-episodes) and keep the best of that second '
+                             'score (default 0: keep the best first score)')
+    select.add_argument('--confirm-episodes', type=int, default=30, metavar='N',
+                        help='episodes of that second score (default %(default)s)')
     select.add_argument('--env-kwargs', type=json_object, metavar='JSON',
                         help="replace the dataset's env_kwargs (recorded in the bundle), "
                              'e.g. {"xml_file": "walker2d.xml"}')
@@ -164,7 +170,8 @@ def run(args) -> int:
     recipe = resolve_recipe(args)
     train = recipe.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 weight_decay=args.weight_decay, keep=args.keep,
-                                select_every=args.select_every, seed=args.seed,
+                                select_every=args.select_every,
+                                select_finalists=args.select_finalists, seed=args.seed,
                                 progress=not args.no_progress)
     options = TrainOptions(
         policy=recipe.policy, obs_keys=args.obs_keys, policy_config=recipe.policy_config,
@@ -176,16 +183,23 @@ def run(args) -> int:
     env_args = dict(dataset.env_args or {})
     if args.env_kwargs is not None:
         env_args['env_kwargs'] = args.env_kwargs
-    scorer = None
+    scorer = confirm = None
     if train.keep == 'closed_loop':
         # Imported here: the simulators load only when a run asks for them.
         from darp_ros.sim.selection import closed_loop_scorer
         scorer = closed_loop_scorer(env_args, args.select_seed, args.select_episodes)
-    model = train_model(dataset.episodes, options, env_args, scorer)
+        if train.select_finalists:
+            confirm_seed = args.select_seed + args.select_episodes
+            confirm = closed_loop_scorer(env_args, confirm_seed, args.confirm_episodes)
+    model = train_model(dataset.episodes, options, env_args, scorer, confirm)
     if scorer is not None:
         model.training['selection'] = {'seed': args.select_seed,
                                        'episodes': args.select_episodes,
                                        'every': train.select_every}
+        if confirm is not None:
+            model.training['selection'].update(finalists=train.select_finalists,
+                                               confirm_seed=confirm_seed,
+                                               confirm_episodes=args.confirm_episodes)
     out = save_bundle(model, args.out, overwrite=args.overwrite)
     training = model.training
     print(f'policy:   {recipe.policy}')

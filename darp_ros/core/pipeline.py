@@ -99,13 +99,16 @@ def observation_spec(episode, obs_keys: Sequence[str]) -> ObservationSpec:
 
 def train_model(episodes: Sequence, options: TrainOptions,
                 env_args: Optional[Mapping] = None,
-                closed_loop: Optional[Callable[[TrainedModel], float]] = None) -> TrainedModel:
+                closed_loop: Optional[Callable[[TrainedModel], float]] = None,
+                confirm: Optional[Callable[[TrainedModel], float]] = None) -> TrainedModel:
     """
     Train options.policy on episodes (objects with name, obs dict and actions arrays).
 
     closed_loop(model) rolls the model out on tuning seeds and returns its score; training
     calls it to pick the weights when options.train.keep is 'closed_loop'. The model it is
-    given is the one being returned, with the weights of that moment.
+    given is the one being returned, with the weights of that moment. confirm(model) scores
+    the same way on other tuning seeds: the finalists' second score
+    (options.train.select_finalists).
     """
     if not episodes:
         raise ConfigError('no episodes to train on')
@@ -139,7 +142,8 @@ def train_model(episodes: Sequence, options: TrainOptions,
     train_memory = memory if not len(val_eps) else DemoMemory.from_rows(train_rows,
                                                                         options.index, device)
     data = TrainingData(train_memory, val_rows,
-                        (lambda: closed_loop(model)) if closed_loop is not None else None)
+                        (lambda: closed_loop(model)) if closed_loop is not None else None,
+                        (lambda: confirm(model)) if confirm is not None else None)
     report = policy.fit(data, options.train, device)
     training = {
         'options': {**asdict(options), 'train': options.train.to_dict(),

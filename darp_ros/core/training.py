@@ -50,6 +50,11 @@ class TrainConfig:
     # the DARP authors (and robomimic) select epochs by rollouts.
     keep: str = 'best'
     select_every: int = 10
+    # With keep 'closed_loop': how many of the best-scoring checkpoints are scored again,
+    # on fresh tuning seeds, before one is kept (0: keep the best first score). The best of
+    # many noisy scores is an optimistic draw; a second, independent score of a short list
+    # picks a checkpoint that is good rather than lucky.
+    select_finalists: int = 0
     # 'constant', or 'cosine': decay to zero over the run, so the last weights settle.
     lr_schedule: str = 'constant'
     # Decay of an exponential moving average of the weights; 0 keeps the raw weights.
@@ -66,6 +71,7 @@ class TrainConfig:
                   'lr': self.lr > 0, 'weight_decay': self.weight_decay >= 0,
                   'grad_clip': self.grad_clip > 0, 'patience': self.patience >= 0,
                   'keep': self.keep in KEEP_CHOICES, 'select_every': self.select_every >= 1,
+                  'select_finalists': self.select_finalists >= 0,
                   'lr_schedule': self.lr_schedule in ('constant', 'cosine'),
                   'ema': 0 <= self.ema < 1, 'state_noise': self.state_noise >= 0}
         for name, ok in checks.items():
@@ -106,20 +112,26 @@ def fit_module(module: torch.nn.Module, n_train: int,
                val_loss: Optional[Callable[[], float]], config: TrainConfig, device: str,
                desc: str = 'train',
                on_epoch: Optional[Callable[[int], None]] = None,
-               closed_loop: Optional[Callable[[], float]] = None) -> FitReport:
+               closed_loop: Optional[Callable[[], float]] = None,
+               confirm: Optional[Callable[[], float]] = None) -> FitReport:
     """
     Minimise batch_loss(row_ids) over shuffled rows; keep the weights of the best epoch.
 
     With keep 'best', the best epoch is the one with the lowest validation loss (training
     loss when there is no validation set). With keep 'closed_loop', closed_loop() (higher is
     better: success rate or return on tuning seeds) scores the weights every select_every
-    epochs and after the last one, and the best-scoring weights are kept.
+    epochs and after the last one, and the best-scoring weights are kept; with
+    select_finalists, the best few are scored again by confirm() (fresh tuning seeds) and
+    the one that confirm() rates highest is kept.
     """
     if n_train < 1:
         raise ConfigError('no training samples')
     if config.keep == 'closed_loop' and closed_loop is None:
         raise ConfigError("keep='closed_loop' needs a simulator to score checkpoints in; "
                           'this training run was given none')
+    if config.keep == 'closed_loop' and config.select_finalists and confirm is None:
+        raise ConfigError('select_finalists needs a second closed-loop score on fresh tuning '
+                          'seeds; this training run was given none')
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed)
     params = [p for p in module.parameters() if p.requires_grad]
@@ -134,6 +146,7 @@ def fit_module(module: torch.nn.Module, n_train: int,
     report = FitReport()
     best_state, best_loss, stale = None, math.inf, 0
     best_score, scores = -math.inf, []
+    finalists = []      # [score, epoch, weights] of the best select_finalists checkpoints
     bar = tqdm(range(config.epochs), desc=desc, disable=not config.progress, leave=False)
     for epoch in bar:
         if on_epoch is not None:
@@ -174,6 +187,8 @@ def fit_module(module: torch.nn.Module, n_train: int,
                 if returned > best_score:
                     best_score, report.best_epoch = returned, epoch + 1
                     best_state = copy.deepcopy(module.state_dict())
+                keep_finalist(finalists, config.select_finalists, returned, epoch + 1,
+                              module)
                 module.eval()
             best_loss = min(best_loss, score)
         elif score < best_loss:
@@ -194,6 +209,10 @@ def fit_module(module: torch.nn.Module, n_train: int,
             average.swap()
     else:
         module.load_state_dict(best_state)
+    if finalists:
+        best_state, report.best_epoch, report.notes['finalists'] = confirm_finalists(
+            module, finalists, confirm)
+        module.load_state_dict(best_state)
     module.eval()
     report.best_val_loss = float(best_loss)
     report.notes['kept_weights'] = config.keep
@@ -201,3 +220,34 @@ def fit_module(module: torch.nn.Module, n_train: int,
         report.notes['closed_loop_scores'] = scores
     report.seconds = time.perf_counter() - start
     return report
+
+
+def keep_finalist(finalists: list, size: int, score: float, epoch: int,
+                  module: torch.nn.Module) -> None:
+    """Add the module's weights to finalists if they rank among the best size scores."""
+    if size < 1 or (len(finalists) >= size and score <= finalists[-1][0]):
+        return
+    finalists.append([score, epoch, copy.deepcopy(module.state_dict())])
+    # Stable sort: of equal scores the earlier checkpoint ranks first.
+    finalists.sort(key=lambda finalist: -finalist[0])
+    del finalists[size:]
+
+
+def confirm_finalists(module: torch.nn.Module, finalists: list,
+                      confirm: Callable[[], float]):
+    """
+    Score each finalist's weights with confirm(); return the best (weights, epoch, record).
+
+    The record lists [epoch, first score, confirming score] per finalist, best first score
+    first. Ties in the confirming score go to the better first score.
+    """
+    record, best = [], None
+    for score, epoch, state in finalists:
+        module.load_state_dict(state)
+        module.eval()
+        confirmed = float(confirm())
+        logger.info('finalist epoch %d: %.4g, confirmed %.4g', epoch, score, confirmed)
+        record.append([epoch, score, confirmed])
+        if best is None or confirmed > best[0]:
+            best = (confirmed, epoch, state)
+    return best[2], best[1], record

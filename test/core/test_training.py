@@ -52,7 +52,7 @@ def test_unknown_keep_is_rejected():
         TrainConfig(keep='middle')
 
 
-def _fit_closed_loop(scores, epochs=12, every=3, **extra):
+def _fit_closed_loop(scores, epochs=12, every=3, confirm_scores=None, **extra):
     """Train a linear fit; the 'simulator' scores the weights from a fixed script."""
     torch.manual_seed(0)
     x = torch.randn(64, 3)
@@ -64,10 +64,16 @@ def _fit_closed_loop(scores, epochs=12, every=3, **extra):
         value = next(calls)
         seen[value] = module.weight.detach().clone()
         return value
+
+    def confirm():
+        # The second score is looked up by which first-scored weights are loaded.
+        first = next(v for v, w in seen.items() if torch.equal(w, module.weight))
+        return confirm_scores[first]
     report = fit_module(module, 64, lambda ids: ((module(x[ids]) - y[ids]) ** 2).mean(), None,
                         TrainConfig(epochs=epochs, batch_size=16, keep='closed_loop',
                                     select_every=every, progress=False, **extra), 'cpu',
-                        closed_loop=closed_loop)
+                        closed_loop=closed_loop,
+                        confirm=confirm if confirm_scores is not None else None)
     return module, report, seen
 
 
@@ -83,6 +89,28 @@ def test_closed_loop_scores_the_final_epoch_off_the_grid():
     _, report, _ = _fit_closed_loop([0.1, 0.2, 0.7], epochs=7, every=3)
     assert [e for e, _ in report.notes['closed_loop_scores']] == [3, 6, 7]
     assert report.best_epoch == 7
+
+
+def test_finalists_are_rescored_and_the_best_second_score_is_kept():
+    # First scores after epochs 3, 6, 9, 12; the two best (6: 0.9, 9: 0.5) are finalists.
+    # The lucky 0.9 confirms at 0.2, the 0.5 at 0.6: epoch 9's weights are kept.
+    module, report, seen = _fit_closed_loop([0.1, 0.9, 0.5, 0.2], select_finalists=2,
+                                            confirm_scores={0.9: 0.2, 0.5: 0.6})
+    assert report.best_epoch == 9
+    assert report.notes['finalists'] == [[6, 0.9, 0.2], [9, 0.5, 0.6]]
+    assert torch.equal(module.weight, seen[0.5])
+
+
+def test_a_confirmed_tie_goes_to_the_better_first_score():
+    module, report, seen = _fit_closed_loop([0.4, 0.8, 0.6, 0.1], select_finalists=3,
+                                            confirm_scores={0.8: 0.5, 0.6: 0.5, 0.4: 0.3})
+    assert report.best_epoch == 6 and torch.equal(module.weight, seen[0.8])
+    assert [epoch for epoch, _, _ in report.notes['finalists']] == [6, 9, 3]
+
+
+def test_finalists_without_a_second_score_are_refused():
+    with pytest.raises(ConfigError, match='select_finalists'):
+        _fit_closed_loop([0.1, 0.2, 0.3, 0.4], select_finalists=2)
 
 
 def test_closed_loop_without_a_simulator_is_refused():

@@ -163,6 +163,26 @@ def test_train_keeps_the_checkpoint_that_scored_best_closed_loop(hopper_data, tm
     assert rescored.mean == pytest.approx(best_score, rel=1e-5)
 
 
+def test_train_rescores_finalists_on_the_tuning_seeds_after_the_first(hopper_data, tmp_path):
+    out = tmp_path / 'confirmed'
+    assert main(['-q', 'train', '--policy', 'bc', '--dataset', str(hopper_data),
+                 '--obs-keys', 'obs', '--out', str(out), '--val-fraction', '0', '--epochs', '4',
+                 '--keep', 'closed_loop', '--select-every', '1', '--select-episodes', '2',
+                 '--select-finalists', '2', '--confirm-episodes', '3',
+                 '--device', 'cpu', '--no-progress']) == 0
+    training = json.loads((out / 'bundle.json').read_text())['training']
+    assert training['selection'] == {'seed': 50000, 'episodes': 2, 'every': 1, 'finalists': 2,
+                                     'confirm_seed': 50002, 'confirm_episodes': 3}
+    finalists = training['report']['notes']['finalists']
+    scores = sorted((score for _, score in training['report']['notes']['closed_loop_scores']),
+                    reverse=True)
+    assert [first for _, first, _ in finalists] == scores[:2]
+    kept_epoch, _, confirmed = max(finalists, key=lambda finalist: finalist[2])
+    assert training['report']['best_epoch'] == kept_epoch
+    # The kept weights are the finalist that confirmed best, on seeds 50002..50004.
+    assert evaluate_gym_bundle(str(out), 50002, 3).mean == pytest.approx(confirmed, rel=1e-5)
+
+
 def test_recipe_file_drives_train_and_flags_override_it(hopper_data, tmp_path):
     recipe = tmp_path / 'recipe.json'
     recipe.write_text(json.dumps({

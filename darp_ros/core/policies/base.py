@@ -37,6 +37,9 @@ class TrainingData:
     # Scores the policy's current weights in the simulator (higher is better), for
     # TrainConfig.keep == 'closed_loop'; None when no simulator was given.
     closed_loop: Optional[Callable[[], float]] = None
+    # Scores the same way on fresh tuning seeds: the finalists' second score
+    # (TrainConfig.select_finalists); None when not asked for.
+    confirm: Optional[Callable[[], float]] = None
 
 
 @dataclass

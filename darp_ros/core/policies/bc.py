@@ -61,7 +61,7 @@ class BCPolicy(Policy):
 
         return fit_module(self.network, len(rows), batch_loss,
                           val_loss if val is not None else None, train, device, 'bc',
-                          closed_loop=data.closed_loop)
+                          closed_loop=data.closed_loop, confirm=data.confirm)
 
     @torch.no_grad()
     def act(self, states: torch.Tensor, memory: Optional[DemoMemory] = None) -> PolicyOutput:

@@ -234,7 +234,7 @@ class DARPPolicy(Policy):
 
         report = fit_module(self.network, len(memory), batch_loss,
                             val_loss if data.val is not None else None, train, device, 'darp',
-                            closed_loop=data.closed_loop)
+                            closed_loop=data.closed_loop, confirm=data.confirm)
         report.notes['neighbors_per_sample'] = int(train_nb.shape[1])
         return report
 

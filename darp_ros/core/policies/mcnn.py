@@ -128,18 +128,23 @@ class MCNNPolicy(Policy):
         def val_loss():
             return torch.mean((self.network(val.states) - val.actions) ** 2).item()
 
-        def closed_loop():
-            # Scored as deployed: the gate hard, not leaky as during warm-up.
-            leaky, self.network.leaky = self.network.leaky, False
-            try:
-                return data.closed_loop()
-            finally:
-                self.network.leaky = leaky
+        def as_deployed(score):
+            if score is None:
+                return None
+
+            def hard_gate_score():
+                # Scored as deployed: the gate hard, not leaky as during warm-up.
+                leaky, self.network.leaky = self.network.leaky, False
+                try:
+                    return score()
+                finally:
+                    self.network.leaky = leaky
+            return hard_gate_score
 
         report = fit_module(self.network, len(rows), batch_loss,
                             val_loss if val is not None else None, train, device, 'mcnn',
-                            on_epoch=warmup,
-                            closed_loop=closed_loop if data.closed_loop is not None else None)
+                            on_epoch=warmup, closed_loop=as_deployed(data.closed_loop),
+                            confirm=as_deployed(data.confirm))
         self.network.leaky = False
         report.notes['memories'] = int(len(chosen))
         return report

@@ -3,14 +3,17 @@
 # with their recipe, keep the checkpoint that scored best on tuning seeds 50000..50009
 # (every policy gets about the same number of scored checkpoints: 24, or SCORED),
 # then report 100 episodes on the held-out seeds 100000..100099. Resumable: a cell whose
-# JSON exists is skipped. OUT: where the JSON files go.
-# Usage: [SCORED=50 OUT=dir] bash docs/results/mujoco/run.sh TASK POLICY SEED [SEED...]
+# JSON exists is skipped. OUT: where the JSON files go. FINALISTS=N: score the N best
+# checkpoints again on CONFIRM (default 30) fresh tuning episodes and keep the best of those.
+# Usage: [SCORED=50 FINALISTS=5 OUT=dir] bash docs/results/mujoco/run.sh TASK POLICY SEED...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
 DATA=${DATA:-../shared/data/mujoco_experts}
 OUT=${OUT:-docs/results/mujoco}
 SCORED=${SCORED:-}
+FINALISTS=${FINALISTS:-}
+CONFIRM=${CONFIRM:-30}
 BUNDLES=${BUNDLES:-/tmp/darp_mujoco_bundles}
 export OMP_NUM_THREADS=1
 task=$1; policy=$2; shift 2
@@ -48,6 +51,7 @@ for seed in "$@"; do
   else
     # The authors trained on 2 GPUs with 32 per GPU: batches of 64, 16 steps per epoch.
     train=(--batch-size 64 --val-fraction 0 --keep closed_loop --select-episodes 10)
+    [ -n "$FINALISTS" ] && train+=(--select-finalists "$FINALISTS" --confirm-episodes "$CONFIRM")
   fi
   $DARP -q train --policy "$policy" --dataset "$DATA/$task.hdf5" --obs-keys obs \
     --out "$bundle" --overwrite --seed "$seed" --device cpu --no-progress \
