@@ -75,9 +75,16 @@ def kept_weights(training: dict) -> str:
         scores = {int(e): s for e, s in (report.get('notes') or {}).get('closed_loop_scores', [])}
         selection = training.get('selection') or {}
         score = f' {scores[best]:.4g}' if best in scores else ''
-        return (f'kept epoch {best} of {epochs}: best closed-loop score{score} of '
-                f'{len(scores)} scored, {selection.get("episodes")} tuning episodes from seed '
-                f'{selection.get("seed")}')
+        first = (f'{len(scores)} scored, {selection.get("episodes")} tuning episodes from seed '
+                 f'{selection.get("seed")}')
+        finalists = (report.get('notes') or {}).get('finalists')
+        if finalists:
+            confirmed = max(finalist[2] for finalist in finalists)
+            return (f'kept epoch {best} of {epochs}: best of the {len(finalists)} finalists '
+                    f'({first}) rescored on {selection.get("confirm_episodes")} episodes '
+                    f'from seed {selection.get("confirm_seed")}: {confirmed:.4g} (first '
+                    f'score{score})')
+        return f'kept epoch {best} of {epochs}: best closed-loop score{score} of {first}'
     return f'kept epoch {best} of {epochs}' + (f': {lowest}' if lowest else '')
 
 

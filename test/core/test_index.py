@@ -19,8 +19,8 @@ import logging
 import pickle
 
 from darp_ros.core.errors import BundleError, ConfigError
-from darp_ros.core.index import (
-    auto_nlist, FAISS_FILE, IndexConfig, META_FILE, RetrievalIndex, SearchResult, VECTORS_FILE)
+from darp_ros.core.index import auto_nlist, IndexConfig, RetrievalIndex, SearchResult
+from darp_ros.core.index.files import FAISS_FILE, META_FILE, VECTORS_FILE
 import faiss
 import numpy as np
 import pytest
@@ -79,7 +79,7 @@ def test_faiss_flat_and_torch_backend_agree_for_numpy_and_tensor_queries():
 
 
 def test_torch_backend_blocks_queries_and_matches_faiss(monkeypatch):
-    monkeypatch.setattr('darp_ros.core.index._TORCH_BLOCK', 2000 * 7)
+    monkeypatch.setattr('darp_ros.core.index.torch_backend.BLOCK_FLOATS', 2000 * 7)
     data, queries = _random(2000, 5, 2), _random(45, 5, 3)
     faiss_index, torch_index = (
         RetrievalIndex(5, IndexConfig(backend=b), device='cpu') for b in ('faiss', 'torch'))

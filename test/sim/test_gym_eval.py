@@ -163,7 +163,8 @@ def test_train_keeps_the_checkpoint_that_scored_best_closed_loop(hopper_data, tm
     assert rescored.mean == pytest.approx(best_score, rel=1e-5)
 
 
-def test_train_rescores_finalists_on_the_tuning_seeds_after_the_first(hopper_data, tmp_path):
+def test_train_rescores_finalists_on_the_tuning_seeds_after_the_first(
+        hopper_data, tmp_path, capsys):
     out = tmp_path / 'confirmed'
     assert main(['-q', 'train', '--policy', 'bc', '--dataset', str(hopper_data),
                  '--obs-keys', 'obs', '--out', str(out), '--val-fraction', '0', '--epochs', '4',
@@ -181,6 +182,10 @@ def test_train_rescores_finalists_on_the_tuning_seeds_after_the_first(hopper_dat
     assert training['report']['best_epoch'] == kept_epoch
     # The kept weights are the finalist that confirmed best, on seeds 50002..50004.
     assert evaluate_gym_bundle(str(out), 50002, 3).mean == pytest.approx(confirmed, rel=1e-5)
+    capsys.readouterr()
+    assert main(['info', str(out)]) == 0
+    assert (f'kept epoch {kept_epoch} of 4: best of the 2 finalists'
+            in capsys.readouterr().out)
 
 
 def test_recipe_file_drives_train_and_flags_override_it(hopper_data, tmp_path):
