@@ -24,18 +24,13 @@ from dataclasses import dataclass
 import math
 from typing import Any, Mapping, Optional, Tuple
 
+from darp_ros.control.command_mapping import CommandMapping, GripperMapping
+from darp_ros.control.input_mapping import FIELDS, InputMapping
 from darp_ros.control.node_parameters import obs_parameters, PARAMETERS, ParameterSpec
 from darp_ros.control.novelty_guard import NoveltyGuardConfig
-from darp_ros.core.errors import ConfigError, ObservationError
-from darp_ros.core.rotations import apply_rotation_vector, relative_rotation
+from darp_ros.core.errors import ConfigError
 from darp_ros.core.spec import ObservationSpec
-import numpy as np
 
-IMAGE_TYPES = ('image', 'compressed_image')
-FIELDS = {'joint_state': ('position', 'velocity', 'effort'),
-          'pose_stamped': ('position', 'orientation', 'pose'),
-          'float64_multi_array': ('',), 'image': ('',), 'compressed_image': ('',)}
-POSE_WIDTH = {'position': 3, 'orientation': 4, 'pose': 7}
 _JOINT_LIMITS = ('lower', 'upper', 'velocity', 'acceleration', 'max_step')
 _CARTESIAN_RATES = ('linear_velocity', 'linear_acceleration', 'angular_velocity',
                     'angular_acceleration')
@@ -46,138 +41,6 @@ LIMIT_KEYS = {
     'pose': ('workspace_lower', 'workspace_upper', 'translation_step') + _CARTESIAN_RATES,
     'array': ('lower', 'upper', 'max_step', 'hold_value'),
 }
-
-
-@dataclass(frozen=True)
-class InputMapping:
-    """Where one observation key comes from: a topic, its message type and what to take."""
-
-    key: str
-    topic: str
-    msg_type: str
-    field: str = ''
-    joints: Tuple[str, ...] = ()
-    indices: Tuple[int, ...] = ()
-    reliability: str = ''
-    depth: int = 0
-    resize: bool = False
-
-    @property
-    def is_image(self) -> bool:
-        """Return whether this key is a camera."""
-        return self.msg_type in IMAGE_TYPES
-
-    @property
-    def best_effort(self) -> bool:
-        """Return whether to subscribe best effort (default for cameras: sensor data QoS)."""
-        return self.reliability == 'best_effort' or (not self.reliability and self.is_image)
-
-    @property
-    def history_depth(self) -> int:
-        """Return the QoS depth: 1 unless set (the node acts on the newest message only)."""
-        return self.depth or 1
-
-    def width(self) -> Optional[int]:
-        """Return the number of values this mapping yields, when the config alone says."""
-        if self.msg_type == 'joint_state':
-            return None if self.joints == ('*',) else len(self.joints)
-        if self.msg_type == 'pose_stamped':
-            return POSE_WIDTH[self.field]
-        if self.msg_type == 'float64_multi_array' and self.indices:
-            return len(self.indices)
-        return None
-
-
-@dataclass(frozen=True)
-class CommandMapping:
-    """How the policy's action vector becomes the command vector the safety layer checks."""
-
-    kind: str
-    topic: str
-    action_indices: Tuple[int, ...] = ()
-    scale: Tuple[float, ...] = ()
-    offset: Tuple[float, ...] = ()
-    relative_to: Tuple[str, ...] = ()
-    state_keys: Tuple[str, ...] = ()
-    joint_names: Tuple[str, ...] = ()
-    frame_id: str = ''
-    time_from_start_s: float = 0.0
-
-    def indices_for(self, action_dim: int, gripper_index: Optional[int]) -> Tuple[int, ...]:
-        """Return the action elements used: the configured ones, or all but the gripper's."""
-        if self.action_indices:
-            return self.action_indices
-        return tuple(i for i in range(action_dim) if i != gripper_index)
-
-    def command(self, action: np.ndarray, obs: Mapping[str, np.ndarray],
-                indices: Tuple[int, ...]) -> np.ndarray:
-        """Return the command vector for one action and the observation it was computed from."""
-        values = np.asarray(action, dtype=np.float64)[list(indices)]
-        if self.scale:
-            values = values * np.asarray(self.scale)
-        if self.offset:
-            values = values + np.asarray(self.offset)
-        if not self.relative_to:
-            return values
-        base = concatenate(obs, self.relative_to)
-        if self.kind == 'pose' and len(values) == 6:
-            return np.concatenate([base[:3] + values[:3],
-                                   apply_rotation_vector(base[3:7], values[3:6])])
-        return base + values
-
-    def action(self, command: np.ndarray, obs: Mapping[str, np.ndarray],
-               indices: Tuple[int, ...]) -> np.ndarray:
-        """Return the action elements (in indices order) that give command: command()'s inverse."""
-        values = np.asarray(command, dtype=np.float64)
-        if self.relative_to:
-            base = concatenate(obs, self.relative_to)
-            if self.kind == 'pose' and len(indices) == 6:
-                values = np.concatenate([values[:3] - base[:3],
-                                         relative_rotation(base[3:7], values[3:7])])
-            else:
-                values = values - base
-        if self.offset:
-            values = values - np.asarray(self.offset)
-        if self.scale:
-            values = values / np.asarray(self.scale)
-        return values
-
-    def state(self, obs: Mapping[str, np.ndarray]) -> Optional[np.ndarray]:
-        """Return the measured command-space state, when state keys are configured."""
-        return concatenate(obs, self.state_keys) if self.state_keys else None
-
-
-@dataclass(frozen=True)
-class GripperMapping:
-    """Open/close from one action element, with hysteresis so the gripper does not chatter."""
-
-    enabled: bool = False
-    action_index: int = -1
-    close_above: float = 0.5
-    open_below: float = -0.5
-    output: str = 'width'
-    topic: str = 'gripper/width'
-    open_action: str = ''
-    close_action: str = ''
-    speed: float = 0.1
-    force: float = 20.0
-    epsilon: float = 0.08
-    open_width: float = 0.08
-    closed_width: float = 0.0
-
-    def actions(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
-        """Return ((server, type) to open, (server, type) to close), for output 'action'."""
-        opening = _server_and_type('gripper.open_action', self.open_action)
-        closing = _server_and_type('gripper.close_action', self.close_action) \
-            if self.close_action else opening
-        return opening, closing
-
-
-def _server_and_type(name: str, value: str) -> Tuple[str, str]:
-    parts = value.split()
-    if len(parts) != 2 or parts[1].count('/') != 2:
-        raise ConfigError(f'{name} must be "SERVER PACKAGE/action/TYPE", got {value!r}')
-    return parts[0], parts[1]
 
 
 @dataclass(frozen=True)
@@ -231,14 +94,6 @@ class NodeConfig:
         for mapping in self.inputs:
             grouped.setdefault(mapping.topic, []).append(mapping)
         return grouped
-
-
-def concatenate(obs: Mapping[str, np.ndarray], keys: Tuple[str, ...]) -> np.ndarray:
-    """Return the named observation values as one flat float64 vector."""
-    try:
-        return np.concatenate([np.asarray(obs[k], dtype=np.float64).ravel() for k in keys])
-    except KeyError as exc:
-        raise ObservationError(f'observation has no key {exc.args[0]!r}') from None
 
 
 def _values(flat: Mapping[str, Any], specs: Tuple[ParameterSpec, ...], prefix: str = '') -> dict:

@@ -27,7 +27,8 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from darp_ros.control.field_messages import array_values, JointPicker, pose_values, stamp_seconds
 from darp_ros.control.image_messages import compressed_to_rgb, image_to_rgb, resize_rgb
-from darp_ros.control.node_config import InputMapping, NodeConfig
+from darp_ros.control.input_mapping import InputMapping
+from darp_ros.control.node_config import NodeConfig
 from darp_ros.core.errors import ObservationError
 from darp_ros.core.spec import ObservationSpec
 import numpy as np

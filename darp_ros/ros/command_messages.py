@@ -22,7 +22,7 @@ The safety layer has already checked the vector; writers only lay it out.
 from typing import Callable, Dict, NamedTuple
 
 from builtin_interfaces.msg import Duration, Time
-from darp_ros.control.node_config import CommandMapping
+from darp_ros.control.command_mapping import CommandMapping
 from geometry_msgs.msg import PoseStamped, TwistStamped
 import numpy as np
 from std_msgs.msg import Float64MultiArray

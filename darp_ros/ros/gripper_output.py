@@ -23,7 +23,7 @@ not block on a gripper that takes a second to close.
 
 import importlib
 
-from darp_ros.control.node_config import GripperMapping
+from darp_ros.control.command_mapping import GripperMapping
 from darp_ros.core.errors import ConfigError
 from darp_ros.ros.qos import latched_qos
 from rclpy.action import ActionClient

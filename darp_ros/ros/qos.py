@@ -15,7 +15,7 @@
 
 """Quality-of-service profiles of the policy node's topics."""
 
-from darp_ros.control.node_config import InputMapping
+from darp_ros.control.input_mapping import InputMapping
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
 

@@ -18,7 +18,7 @@
 from types import SimpleNamespace
 
 from builtin_interfaces.msg import Time
-from darp_ros.control.node_config import CommandMapping, GripperMapping
+from darp_ros.control.command_mapping import CommandMapping, GripperMapping
 from darp_ros.ros.command_messages import WRITERS
 from darp_ros.ros.gripper_output import fill_goal
 import numpy as np
