@@ -16,7 +16,7 @@
 
 import logging
 
-from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import ENV_ARGS, make_episodes
 import pytest
 

@@ -35,7 +35,7 @@ from darp_ros.control.node_config import node_config, NodeConfig
 from darp_ros.core.errors import ConfigError, DatasetError
 from darp_ros.core.spec import ObservationSpec
 from darp_ros.data.demos import Episode
-from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.hdf5_writer import write_demos
 import numpy as np
 
 # Episodes shorter than this are dropped: a policy cannot learn from a lone sample.

@@ -21,7 +21,7 @@ import sys
 
 from darp_ros.cli.train import comma_list
 from darp_ros.core.errors import DatasetError
-from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.tasks import task_names
 
 

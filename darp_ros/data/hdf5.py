@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Read and write demonstrations in the robomimic HDF5 layout (data/demo_N/{actions,obs/...})."""
+"""Read demonstrations in the robomimic HDF5 layout (data/demo_N/{actions,obs/...})."""
 
 import contextlib
 from dataclasses import dataclass
@@ -20,16 +20,15 @@ import json
 import logging
 import os
 import re
-from typing import Mapping, Optional, Sequence
-import uuid
+from typing import Optional, Sequence
 
-from darp_ros.core.errors import ConfigError, DatasetError
-from darp_ros.data.demos import DemoDataset, Episode, is_image_key_shape, validate_episode
+from darp_ros.core.errors import DatasetError
+from darp_ros.data.demos import DemoDataset, Episode, validate_episode
 import h5py
 import numpy as np
 
 _LOG = logging.getLogger(__name__)
-_DEMO_RE = re.compile(r'^demo_(\d+)$')
+DEMO_NAME = re.compile(r'^demo_(\d+)$')
 # robomimic's EnvType.ROBOSUITE_TYPE, for raw robosuite files that have no env_args.
 _ROBOSUITE_ENV_TYPE = 1
 
@@ -60,7 +59,7 @@ def _open(path: str):
 
 
 @contextlib.contextmanager
-def _errors_with_path(path: str):
+def errors_with_path(path: str):
     """Prefix darp errors with the file path and turn h5py failures into DatasetError."""
     try:
         yield
@@ -98,10 +97,10 @@ def _env_args(data: h5py.Group) -> dict:
 
 
 def _demo_names(data: h5py.Group) -> list:
-    names = [n for n in data if _DEMO_RE.match(n) and data.get(n, getclass=True) is h5py.Group]
+    names = [n for n in data if DEMO_NAME.match(n) and data.get(n, getclass=True) is h5py.Group]
     if not names:
         raise DatasetError(f"no demos (demo_N groups) in 'data'; found: {_short(sorted(data))}")
-    return sorted(names, key=lambda n: int(_DEMO_RE.match(n).group(1)))
+    return sorted(names, key=lambda n: int(DEMO_NAME.match(n).group(1)))
 
 
 def _select(handle, available, demos, filter_key) -> list:
@@ -175,7 +174,7 @@ def _read_episode(grp: h5py.Group, name: str, obs_keys: Sequence[str]) -> Episod
 def read_env_args(path) -> dict:
     """Return the env_args a demonstration file records ({} when it records none)."""
     path = os.fspath(path)
-    with _errors_with_path(path):
+    with errors_with_path(path):
         with _open(path) as handle:
             return _env_args(_data_group(handle))
 
@@ -184,7 +183,7 @@ def read_demos(path, obs_keys: Sequence[str], *, demos: Optional[Sequence[str]] 
                filter_key: Optional[str] = None) -> DemoDataset:
     """Read demos (all, the named ones, or a mask filter key) in numeric demo_N order."""
     path = os.fspath(path)
-    with _errors_with_path(path):
+    with errors_with_path(path):
         if isinstance(obs_keys, str) or not obs_keys:
             raise DatasetError(
                 f'obs_keys must be a non-empty sequence of key names, found {obs_keys!r}')
@@ -203,77 +202,6 @@ def read_demos(path, obs_keys: Sequence[str], *, demos: Optional[Sequence[str]] 
         return dataset
 
 
-def _output_names(episodes: Sequence[Episode]) -> list:
-    idx = [int(m.group(1)) if (m := _DEMO_RE.match(ep.name)) else None for ep in episodes]
-    # Keep names only when reading back (numeric order) reproduces the given order.
-    keep = all(i is not None and ep.name == f'demo_{i}' for i, ep in zip(idx, episodes))
-    if keep and all(a < b for a, b in zip(idx, idx[1:])):
-        return [ep.name for ep in episodes]
-    return [f'demo_{i}' for i in range(len(episodes))]
-
-
-def _put(grp: h5py.Group, name: str, arr: np.ndarray, compression: Optional[str]) -> None:
-    kwargs = {'compression': compression} if compression else {}
-    if arr.ndim == 4 and is_image_key_shape(arr.shape[1:], arr.dtype):
-        kwargs['chunks'] = (1,) + arr.shape[1:]
-    grp.create_dataset(name, data=arr, **kwargs)
-
-
-def write_demos(path, episodes: Sequence[Episode], env_args: Mapping, *,
-                overwrite: bool = False, compression: Optional[str] = 'gzip') -> None:
-    """Validate episodes and write them as data/demo_N groups in the robomimic layout."""
-    if compression not in (None, 'gzip', 'lzf'):
-        raise ConfigError(f"compression must be None, 'gzip' or 'lzf', found {compression!r}")
-    path = os.fspath(path)
-    with _errors_with_path(path):
-        episodes = tuple(episodes)
-        if not episodes:
-            raise DatasetError('no episodes to write')
-        if not all(isinstance(ep, Episode) for ep in episodes):
-            raise DatasetError('expected a sequence of Episode objects')
-        first = episodes[0]
-        keys = tuple(first.obs)
-        for ep in episodes[1:]:
-            if set(ep.obs) != set(keys):
-                raise DatasetError(
-                    f"demo '{ep.name}' has obs keys {sorted(ep.obs)} but demo '{first.name}' "
-                    f'has {sorted(keys)}')
-        bad = [k for k in keys if '/' in k]
-        if bad:
-            raise DatasetError(f"demo '{first.name}', key '{bad[0]}': key names cannot hold '/'")
-        dataset = DemoDataset(episodes, env_args, keys)
-        try:
-            env_json = json.dumps(dataset.env_args)
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f'env_args is not JSON-serializable ({exc})') from exc
-        if os.path.isdir(path) or (os.path.exists(path) and not overwrite):
-            raise DatasetError('file exists; pass overwrite=True to replace it')
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        # Write beside the target and rename, so a failure never leaves a half-written file.
-        tmp = os.path.join(parent, f'.{os.path.basename(path)}.{uuid.uuid4().hex}.part')
-        try:
-            with h5py.File(tmp, 'w-') as handle:
-                data = handle.create_group('data')
-                for name, ep in zip(_output_names(episodes), episodes):
-                    grp = data.create_group(name)
-                    grp.attrs['num_samples'] = len(ep)
-                    _put(grp, 'actions', ep.actions, compression)
-                    for key in keys:
-                        _put(grp, f'obs/{key}', ep.obs[key], compression)
-                    for key in ('rewards', 'dones', 'states'):
-                        if getattr(ep, key) is not None:
-                            _put(grp, key, getattr(ep, key), compression)
-                data.attrs['total'] = dataset.num_samples
-                data.attrs['env_args'] = env_json
-            os.replace(tmp, path)
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f'writing failed, nothing written ({exc})') from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)
-
-
 @dataclass(frozen=True)
 class DatasetSummary:
     """Shapes and counts of a demo file, read from metadata only."""
@@ -289,7 +217,7 @@ class DatasetSummary:
 def inspect_demos(path) -> DatasetSummary:
     """Summarize a demo file from dataset shapes and attributes without loading arrays."""
     path = os.fspath(path)
-    with _errors_with_path(path), _open(path) as handle:
+    with errors_with_path(path), _open(path) as handle:
         data = _data_group(handle)
         env_name = _env_args(data).get('env_name')
         names = _demo_names(data)

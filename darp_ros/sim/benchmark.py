@@ -35,7 +35,8 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.recipe import Recipe
 from darp_ros.core.training import TrainConfig
-from darp_ros.data.hdf5 import read_demos, write_demos
+from darp_ros.data.hdf5 import read_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.collect import collect_demos
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
 from darp_ros.sim.seeds import TUNING_SEED

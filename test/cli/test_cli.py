@@ -24,7 +24,7 @@ import sys
 from darp_ros import __version__
 from darp_ros.cli.main import main
 from darp_ros.core.policies import policy_names
-from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import ENV_ARGS, make_episodes
 import pytest
 

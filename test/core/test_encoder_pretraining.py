@@ -21,7 +21,7 @@ from darp_ros.core.encoder_pretraining import pretrain_encoder, PretrainConfig
 from darp_ros.core.encoders import ImageEncoder
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.image_preprocessing import ImagePreprocessing
-from darp_ros.data.hdf5 import write_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import ENV_ARGS, make_episodes
 import numpy as np
 import pytest

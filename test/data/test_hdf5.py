@@ -19,7 +19,8 @@ import os
 
 from darp_ros.core.errors import ConfigError, DatasetError
 from darp_ros.data.demos import DemoDataset, Episode, is_image_key_shape, validate_episode
-from darp_ros.data.hdf5 import inspect_demos, read_demos, write_demos
+from darp_ros.data.hdf5 import inspect_demos, read_demos
+from darp_ros.data.hdf5_writer import write_demos
 import h5py
 import numpy as np
 import pytest

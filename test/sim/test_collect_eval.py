@@ -21,7 +21,8 @@ import signal
 
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
-from darp_ros.data.hdf5 import read_demos, write_demos
+from darp_ros.data.hdf5 import read_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import make_episodes
 from darp_ros.sim.environment import build_env, make_env_args
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle

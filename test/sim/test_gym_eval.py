@@ -21,7 +21,8 @@ from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.data.demos import Episode
-from darp_ros.data.hdf5 import read_demos, write_demos
+from darp_ros.data.hdf5 import read_demos
+from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
 from darp_ros.sim.selection import closed_loop_scorer
 import gymnasium
