@@ -25,9 +25,9 @@ recorded gripper width where the config drives a gripper.
 """
 
 from dataclasses import dataclass, field
-import math
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from darp_ros.bags.episode_split import EpisodeBoundaries, parse_split
 from darp_ros.bags.reader import BagReader
 from darp_ros.bags.recorded_commands import read_topic, RecordedTopic
 from darp_ros.bags.replay import probe_inputs, replay_observations
@@ -42,20 +42,6 @@ import numpy as np
 MIN_EPISODE_STEPS = 2
 # What the bag source records in env_args, since there is no simulator to rebuild.
 BAG_ENV_NAME = 'rosbag'
-
-
-def parse_split(value: str) -> Union[None, float, str]:
-    """Return None (one episode per bag), a gap in seconds, or a marker topic."""
-    if not value:
-        return None
-    try:
-        gap = float(value)
-    except ValueError:
-        return value
-    if not gap > 0 or not math.isfinite(gap):
-        raise ConfigError(f'--episode-split: a gap must be a positive number of seconds, '
-                          f'got {value}')
-    return gap
 
 
 @dataclass(frozen=True)
@@ -114,13 +100,6 @@ class ConversionReport:
         dropped = ', '.join(f'{n} {why}' for why, n in sorted(self.dropped.items())) or 'none'
         return (f"{self.out}: {len(self.episodes)} episodes, {figures['samples']} samples "
                 f'at {self.rate_hz:g} Hz from {self.ticks} ticks (left out: {dropped})')
-
-
-def marker_times(reader: BagReader, split) -> np.ndarray:
-    """Return the log times of the marker topic's messages (none unless split is a topic)."""
-    if not isinstance(split, str):
-        return np.empty(0)
-    return np.array([m.log_time_s for m in reader.messages([split])])
 
 
 def convert_bags(bags: Sequence, parameters: Mapping, out, *, episode_split: str = '',
@@ -191,8 +170,8 @@ def _bag_episodes(reader: BagReader, config: NodeConfig, spec: ObservationSpec, 
         raise DatasetError(f'{reader.path}: topic {config.command.topic}: commands have '
                            f'{widths} values; one width expected')
     gripper = _gripper_widths(reader, config)
-    marks = marker_times(reader, split)
-    samples, episode, last_t = [], 0, None
+    boundaries = EpisodeBoundaries.of(reader, split)
+    samples = []
     for step in replay_observations(reader, config, spec, rate):
         report.ticks += 1
         answer = commands.answer_index(step.time_s, period)
@@ -203,14 +182,10 @@ def _bag_episodes(reader: BagReader, config: NodeConfig, spec: ObservationSpec, 
             report.drop('ticks without a recorded command')
             continue
         command = commands.values[answer]
-        # A marker ends the episode whose last command it follows: a simulator or a
-        # teleop tool marks the end after the final command, at the same clock reading.
-        marked = int(np.searchsorted(marks, commands.times_s[answer], side='right'))
-        gap = isinstance(split, float) and last_t is not None and step.time_s - last_t > split
-        if samples and (marked != episode or gap):
+        # A marker ends the episode whose last command it follows.
+        if boundaries.starts_episode(step.time_s, commands.times_s[answer]):
             yield samples
             samples = []
-        episode, last_t = marked, step.time_s
         samples.append((step.obs, _action(config, layout, command, step.obs, gripper,
                                           step.time_s + period)))
     if samples:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-from darp_ros.bags.conversion import marker_times, parse_split
+from darp_ros.bags.episode_split import EpisodeBoundaries, parse_split
 from darp_ros.bags.reader import BagReader
 from darp_ros.bags.recorded_commands import read_topic
 from darp_ros.bags.replay import probe_inputs, replay_observations
@@ -168,8 +168,7 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 else ''
         report.command_topic = command_topic
         recorded = read_topic(reader, command_topic) if command_topic else None
-        marks = marker_times(reader, split)
-        episode, last_t = 0, None
+        boundaries = EpisodeBoundaries.of(reader, split)
         ticks = tqdm(replay_observations(reader, config, runtime.obs_spec, rate),
                      total=int(reader.duration_s() * rate) + 1, unit='tick',
                      disable=not progress, desc=Path(bag).name)
@@ -190,13 +189,10 @@ def evaluate_bag(model_dir: str, bag: str, parameters: Mapping,
                 # of the latency figures, as the node's warm-up does.
                 runtime.step(step.obs)
                 runtime.reset()
-            marked = int(np.searchsorted(marks, step.time_s, side='right'))
-            gap = isinstance(split, float) and last_t is not None and step.time_s - last_t > split
-            if marked != episode or gap:
+            if boundaries.starts_episode(step.time_s):
                 runtime.reset()
                 commands.reset()
                 report.episodes += 1
-            episode, last_t = marked, step.time_s
             result = runtime.step(step.obs)
             report.latencies_s.append(result.latency_s)
             report.novelty.append(result.novelty / scale)
