@@ -39,23 +39,19 @@ from typing import Optional
 from darp_ros.control.command_pipeline import CommandPipeline
 from darp_ros.control.node_config import check_against_bundle, node_config, NodeConfig
 from darp_ros.control.novelty_guard import NoveltyGuard
-from darp_ros.control.observation_assembler import age_summary, ObservationAssembler
+from darp_ros.control.observation_assembler import ObservationAssembler
 from darp_ros.core.errors import ConfigError, DarpError
 from darp_ros.core.gripper import GripperHysteresis
 from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.ros.command_messages import WRITERS
 from darp_ros.ros.control_loop import ControlLoop
 from darp_ros.ros.cycle_stats import CycleStats
-from darp_ros.ros.diagnostics import diagnostics_message
 from darp_ros.ros.gripper_output import GripperOutput
 from darp_ros.ros.inference_thread import InferenceThread
 from darp_ros.ros.input_pump import InputPump
+from darp_ros.ros.node_interfaces import NodeInterfaces
 from darp_ros.ros.parameters import declare_all, read_flat, validate_on_set
-from darp_ros.ros.qos import command_qos, input_qos
 from darp_ros.ros.stop_signals import init_with_stop_signals
-from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import PoseStamped
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
@@ -63,19 +59,13 @@ from rclpy.duration import Duration
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from sensor_msgs.msg import CompressedImage, Image, JointState
-from std_msgs.msg import Float64, Float64MultiArray
-from std_srvs.srv import Trigger
 import torch
 
-MSG_TYPES = {'joint_state': JointState, 'pose_stamped': PoseStamped,
-             'float64_multi_array': Float64MultiArray, 'image': Image,
-             'compressed_image': CompressedImage}
 RUNTIME_SETTABLE = ('max_input_age_s', 'max_future_stamp_s', 'fault_behavior',
                     'hold_timeout_s', 'max_step_time_s', 'log_throttle_s')
 
 
-class PolicyNode(ControlLoop, LifecycleNode):
+class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
     """Lifecycle node running a darp_ros model bundle at the control rate."""
 
     def __init__(self, node_name: str = 'policy_node', **kwargs):
@@ -241,46 +231,6 @@ class PolicyNode(ControlLoop, LifecycleNode):
         self.runtime.reset()
         return latency
 
-    def _create_topics(self) -> None:
-        config = self.config
-        topics = config.topics()
-        for topic, mappings in topics.items():
-            kinds = {m.msg_type for m in mappings}
-            if len(kinds) > 1:
-                raise ConfigError(f'keys {[m.key for m in mappings]} read {topic} as different '
-                                  f'message types {sorted(kinds)}')
-        # On a robot, inputs are taken on their own thread at a bounded rate: a flood on one
-        # topic cannot take the cores the control loop needs. In lockstep they stay on this
-        # node's executor, in order with /clock: a set handled before its clock message
-        # would be judged stamped in the future.
-        owner = self
-        if not config.sync_inputs:
-            self._inputs = InputPump(self, len(topics))
-            owner = self._inputs.node
-        for topic, mappings in topics.items():
-            mapping = mappings[0]
-            self._input_subscriptions.append(owner.create_subscription(
-                MSG_TYPES[mapping.msg_type], topic,
-                lambda msg, topic=topic: self._on_input(topic, msg),
-                input_qos(mapping)))
-        if self._inputs is not None:
-            self._inputs.start()
-        writer = WRITERS[config.command.kind]
-        self._outputs = {
-            'command': self.create_publisher(writer.msg_type, config.command.topic,
-                                             command_qos()),
-            'action': self.create_publisher(Float64MultiArray, '~/action', 10),
-            'neighbors': self.create_publisher(Float64MultiArray, '~/neighbors', 10),
-            'novelty': self.create_publisher(Float64, '~/novelty', 10),
-            'diagnostics': self.create_publisher(DiagnosticArray, '/diagnostics', 10),
-        }
-        if config.gripper.enabled:
-            self._gripper_output = GripperOutput(self, config.gripper)
-        self._own_services = [self.create_service(Trigger, '~/reset', self._on_reset)]
-        self._counts_at = (self._now(), dict(self.assembler.counts))
-        self._own_timers.append(
-            self.create_timer(config.diagnostics_period_s, self._publish_diagnostics))
-
     def _startup_report(self, seconds: float) -> str:
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         gpu = ''
@@ -293,58 +243,6 @@ class PolicyNode(ControlLoop, LifecycleNode):
                 f'(index {index.config.kind} on {index.device}), keys '
                 f"{info['obs_keys']}, {1.0 / self.period_s:g} Hz, warm-up step "
                 f'{self.warmup_ms:.1f} ms, peak RSS {rss_mib:.0f} MiB{gpu}')
-
-    def _release(self) -> None:
-        self._active = False
-        for timer in self._own_timers:
-            self.destroy_timer(timer)
-        if self._inputs is not None:
-            self._inputs.close()   # destroys its node's subscriptions
-            self._inputs = None
-        else:
-            for sub in self._input_subscriptions:
-                self.destroy_subscription(sub)
-        self._input_subscriptions = []
-        for pub in self._outputs.values():
-            self.destroy_publisher(pub)
-        for service in getattr(self, '_own_services', ()):
-            self.destroy_service(service)
-        self._own_services = []
-        if self._gripper_output is not None:
-            self._gripper_output.destroy()
-            self._gripper_output = None
-        self._own_timers, self._outputs = [], {}
-        if self.inference is not None:
-            self.inference.close()
-        self.runtime, self.inference = None, None
-
-    def _stop_control_timer(self) -> None:
-        # The diagnostics timer (created at configure) stays; the control timer is the last.
-        if len(self._own_timers) > 1:
-            self.destroy_timer(self._own_timers.pop())
-
-    def _publish_diagnostics(self) -> None:
-        now = self._now()
-        then, counts_then = self._counts_at
-        counts = dict(self.assembler.counts)
-        span = max(now - then, 1e-9)
-        rates = {t: (counts[t] - counts_then.get(t, 0)) / span for t in counts}
-        self._counts_at = (now, counts)
-        topic = self._outputs['command'].topic_name
-        # Another node commanding the same controller interleaves with this one's commands:
-        # the limits hold for each stream, not for what the controller gets.
-        rivals = self.count_publishers(topic) - 1
-        if rivals > 0:
-            self.get_logger().warning(f'{rivals} other publisher(s) on the command topic {topic}: '
-                                      'the controller gets both streams',
-                                      throttle_duration_sec=10.0)
-        self._outputs['diagnostics'].publish(diagnostics_message(
-            self.get_clock().now().to_msg(), f'{self.get_name()}: policy',
-            self.config.model_dir, self._active, self._faulted, self.stats, rates,
-            age_summary(self.assembler.ages(now)),
-            {'policy': self.runtime.policy_name, 'novelty_scale': self.novelty_scale,
-             'other_command_publishers': rivals},
-            holding=self._holding))
 
     # -- parameters -----------------------------------------------------------------------
 
