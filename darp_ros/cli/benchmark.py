@@ -19,6 +19,7 @@ from pathlib import Path
 
 from darp_ros.cli.collect import unit_interval
 from darp_ros.cli.train import comma_list
+from darp_ros.sim.selection import Selection
 
 
 def int_list(text: str) -> tuple:
@@ -56,6 +57,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         metavar='FILE.json',
                         help="train the recipe's policy column with this recipe (from "
                              '`darp tune`) instead of the default settings; repeatable')
+    parser.add_argument('--train-seeds', type=int_list, default=(0,),
+                        help='training seeds per cell (default 0); nn1 runs the first only')
+    select = parser.add_argument_group(
+        'closed-loop checkpoint selection on the tuning seeds, the same for every policy')
+    select.add_argument('--keep', choices=('last', 'closed_loop'), default='last',
+                        help="'last' epoch (default) or the 'closed_loop' best")
+    select.add_argument('--select-scored', type=int, default=Selection.scored, metavar='N',
+                        help='checkpoints scored per training run (default %(default)s)')
+    select.add_argument('--select-episodes', type=int, default=Selection.episodes,
+                        metavar='N', help='tuning episodes per score (default %(default)s)')
+    select.add_argument('--select-finalists', type=int, default=Selection.finalists,
+                        metavar='N', help='best checkpoints scored again on fresh tuning '
+                                          'episodes (default %(default)s)')
+    select.add_argument('--confirm-episodes', type=int, default=Selection.confirm_episodes,
+                        metavar='N', help='episodes of that second score (default %(default)s)')
     parser.add_argument('--results', default='docs/RESULTS.md',
                         help='markdown file whose generated section is rewritten')
     parser.add_argument('--report-only', action='store_true',
@@ -67,12 +83,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Run the missing stages, then rewrite the results section and plot."""
     from darp_ros.sim.benchmark import BenchmarkPlan, collect_results, run_benchmark
+    selection = None
+    if args.keep == 'closed_loop':
+        selection = Selection(args.select_scored, args.select_episodes, args.select_finalists,
+                              args.confirm_episodes)
     from darp_ros.sim.results_report import latency_table, plot_success, results_tables, \
         update_results_md
     plan = BenchmarkPlan(Path(args.out), args.tasks, args.demos, args.policies, args.episodes,
                          args.seed, style_diversity=args.style_diversity,
                          shift_placement=args.shift_placement, workers=args.workers,
-                         recipes=tuple(args.recipes))
+                         recipes=tuple(args.recipes), train_seeds=args.train_seeds,
+                         selection=selection)
     if not args.report_only:
         run_benchmark(plan)
     rows = collect_results(plan.out, plan.tasks)

@@ -19,8 +19,9 @@ Every stage writes its output under one run directory and is skipped when that o
 exists, so a long benchmark resumes where it stopped. No hyper-parameter is chosen on the
 reporting seeds: policies use their documented defaults (or a recipe `darp tune` found on
 the tuning seeds), the training length follows a fixed rule, and the final weights are
-kept. (Keeping the epoch with the best held-out action loss instead was compared on the
-tuning seeds 50000.. and lost: see RESULTS.md.)
+kept, or (keep 'closed_loop') the checkpoint that scored best on the tuning seeds, with the
+same number of scored checkpoints and episodes for every trained policy. Each training seed
+of a cell has its own directory, seed<S>/; nn1 trains nothing and runs the first seed only.
 """
 
 from dataclasses import dataclass
@@ -39,8 +40,7 @@ from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.collect import collect_demos
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
-from darp_ros.sim.seeds import TUNING_SEED
-from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.selection import Selection
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,19 @@ class BenchmarkPlan:
     shift_placement: float = 1.5    # the distribution-shift rows widen placement this much
     workers: int = 2
     recipes: Tuple[str, ...] = ()   # recipe files; each replaces its policy column's settings
+    train_seeds: Tuple[int, ...] = (0,)
+    selection: Optional[Selection] = None   # None keeps the final weights
 
     def __post_init__(self):
+        if not self.train_seeds or len(set(self.train_seeds)) != len(self.train_seeds):
+            raise ConfigError(f'train seeds must be distinct and at least one, got '
+                              f'{list(self.train_seeds)}')
         # A bad recipe fails now, not after hours of demonstrations and training.
         self.recipe_for('')
+
+    def seeds_for(self, label: str) -> Tuple[int, ...]:
+        """Return the training seeds of a policy column: nn1 learns nothing, so one."""
+        return self.train_seeds[:1] if policy_variant(label)[0] == 'nn1' else self.train_seeds
 
     def recipe_for(self, label: str) -> Optional[Recipe]:
         """Return the recipe given for the policy column label, if any."""
@@ -116,9 +125,9 @@ def dataset_path(plan: BenchmarkPlan, task: str) -> Path:
     return plan.out / task / 'demos.hdf5'
 
 
-def run_dir(plan: BenchmarkPlan, task: str, demos: int, policy: str) -> Path:
-    """Return the directory of one (task, demos, policy) cell."""
-    return plan.out / task / f'n{demos}' / policy
+def run_dir(plan: BenchmarkPlan, task: str, demos: int, policy: str, seed: int) -> Path:
+    """Return the directory of one training seed of a (task, demos, policy) cell."""
+    return plan.out / task / f'n{demos}' / policy / f'seed{seed}'
 
 
 def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
@@ -144,9 +153,9 @@ def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
     return path
 
 
-def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str) -> Path:
+def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str, seed: int) -> Path:
     """Train the policy labelled label on the first `demos` demonstrations, unless done."""
-    bundle = run_dir(plan, task, demos, label) / 'bundle'
+    bundle = run_dir(plan, task, demos, label, seed) / 'bundle'
     policy, policy_config = policy_variant(label)
     if bundle.exists():
         return bundle
@@ -154,21 +163,32 @@ def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str) -> Path
     episodes = dataset.episodes[:demos]
     samples = sum(len(ep) for ep in episodes)
     epochs = training_epochs(samples)
-    train = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, keep='last', seed=0,
+    train = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, keep='last', seed=seed,
                         progress=False)
     recipe = plan.recipe_for(label)
-    scorer = None
     if recipe is not None:
         policy_config = {**policy_config, **recipe.policy_config}
-        train = recipe.train_config(seed=0, progress=False)
-        if train.keep == 'closed_loop':
-            scorer = closed_loop_scorer(dataset.env_args, TUNING_SEED)
+        train = recipe.train_config(seed=seed, progress=False)
+    selection = plan.selection
+    if selection is None and train.keep == 'closed_loop':
+        selection = Selection(scored=max(1, train.epochs // train.select_every),
+                              finalists=train.select_finalists)
+    scorer = confirm = None
+    if selection is not None:
+        train = selection.train_config(train)
+        scorer, confirm = selection.scorers(dataset.env_args)
+    # Checkpoints chosen in the simulator need no held-out demonstrations; VINN picks its
+    # k on held-out episodes whatever the selection.
+    val_fraction = 0.0 if selection is not None and policy != 'vinn' else 0.2
     options = TrainOptions(
         policy=policy, obs_keys=DEFAULT_OBS_KEYS, policy_config=policy_config, train=train,
-        val_fraction=0.2, device='cpu')
-    log.info('training %s on %d %s demos (%d samples, %d epochs max)', label, demos, task,
-             samples, train.epochs)
-    save_bundle(train_model(episodes, options, dataset.env_args, scorer), bundle)
+        val_fraction=val_fraction, device='cpu')
+    log.info('training %s seed %d on %d %s demos (%d samples, %d epochs max)', label, seed,
+             demos, task, samples, train.epochs)
+    model = train_model(episodes, options, dataset.env_args, scorer, confirm)
+    if selection is not None:
+        model.training['selection'] = selection.record(train)
+    save_bundle(model, bundle)
     return bundle
 
 
@@ -194,27 +214,33 @@ def run_benchmark(plan: BenchmarkPlan) -> None:
     for task in plan.tasks:
         for demos in plan.demos:
             for policy in plan.policies:
-                cell = run_dir(plan, task, demos, policy)
-                evaluations = [('eval', 1.0)]
-                if demos == max(plan.demos) and plan.shift_placement != 1:
-                    evaluations.append(('eval_shift', plan.shift_placement))
-                # Finished cells (e.g. results kept without their bundles) cost nothing.
-                if all((cell / f'{name}.json').exists() for name, _ in evaluations):
-                    continue
-                ensure_demos(plan, task)
-                bundle = ensure_model(plan, task, demos, policy)
-                for name, scale in evaluations:
-                    ensure_eval(plan, bundle, name, scale)
+                for seed in plan.seeds_for(policy):
+                    cell = run_dir(plan, task, demos, policy, seed)
+                    evaluations = [('eval', 1.0)]
+                    if demos == max(plan.demos) and plan.shift_placement != 1:
+                        evaluations.append(('eval_shift', plan.shift_placement))
+                    # Finished cells (e.g. results kept without their bundles) cost nothing.
+                    if all((cell / f'{name}.json').exists() for name, _ in evaluations):
+                        continue
+                    ensure_demos(plan, task)
+                    bundle = ensure_model(plan, task, demos, policy, seed)
+                    for name, scale in evaluations:
+                        ensure_eval(plan, bundle, name, scale)
 
 
 def collect_results(out: Path, tasks: Sequence[str]) -> list:
     """Return one row per finished evaluation under out."""
     rows = []
     for task in tasks:
-        for path in sorted((out / task).glob('n*/*/eval*.json')):
+        # Cells written before training seeds existed hold one seed, 0, without a seed dir.
+        paths = [(path, path.parent, 0) for path in (out / task).glob('n*/*/eval*.json')]
+        paths += [(path, path.parent.parent, int(path.parent.name[4:]))
+                  for path in (out / task).glob('n*/*/seed*/eval*.json')]
+        for path, cell, seed in sorted(paths):
             figures = json.loads(path.read_text())
             # The column is the cell's label (a variant such as 'darp+aggregator=set'),
             # not the registered policy name the evaluation recorded.
-            rows.append({**figures, 'task': task, 'demos': int(path.parent.parent.name[1:]),
-                         'policy': path.parent.name, 'shifted': path.stem == 'eval_shift'})
+            rows.append({**figures, 'task': task, 'demos': int(cell.parent.name[1:]),
+                         'policy': cell.name, 'train_seed': seed,
+                         'shifted': path.stem == 'eval_shift'})
     return rows

@@ -21,37 +21,76 @@ tables survives a re-run.
 
 from collections import defaultdict
 from pathlib import Path
+import statistics
 from typing import Sequence
 
+from darp_ros.core.stats import wilson_interval
+
 BEGIN, END = '<!-- results:begin -->', '<!-- results:end -->'
+# The column the others are compared with: a cell whose pooled interval lies wholly above
+# or below this column's differs from it beyond the evaluation's noise.
+REFERENCE = 'bc'
 
 
-def cell(row: dict) -> str:
-    """Return 'rate% [low-high]' for one evaluation."""
-    low, high = row['wilson95']
-    return (f"{100 * row['success_rate']:.0f}% [{100 * low:.0f}-{100 * high:.0f}]")
+def pooled(seed_rows: Sequence[dict]) -> dict:
+    """Return one cell's figures over its training seeds: mean, spread, pooled interval."""
+    rates = [row['success_rate'] for row in seed_rows]
+    successes = sum(round(row['success_rate'] * row['episodes']) for row in seed_rows)
+    trials = sum(row['episodes'] for row in seed_rows)
+    return {'success_rate': statistics.fmean(rates),
+            'spread': statistics.stdev(rates) if len(rates) > 1 else 0.0,
+            'per_seed': rates, 'wilson95': list(wilson_interval(successes, trials))}
+
+
+def cell(figures: dict, reference: dict = None) -> str:
+    """Return 'rate% [low-high]', or with several seeds 'mean% ±sd (each) [pooled]'."""
+    low, high = figures['wilson95']
+    text = f"{100 * figures['success_rate']:.0f}%"
+    if len(figures['per_seed']) > 1:
+        each = ', '.join(f'{100 * rate:.0f}' for rate in figures['per_seed'])
+        text += f" ±{100 * figures['spread']:.0f} ({each})"
+    text += f' [{100 * low:.0f}-{100 * high:.0f}]'
+    if reference is not None:
+        if low > reference['wilson95'][1]:
+            text += f' (>{REFERENCE})'
+        elif high < reference['wilson95'][0]:
+            text += f' (<{REFERENCE})'
+    return text
+
+
+def cells_by_condition(rows: Sequence[dict]) -> dict:
+    """Return {(task, demos, shifted): {policy: pooled figures}}, with any row kept as 'row'."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        grouped[(row['task'], row['demos'], row['shifted'])][row['policy']].append(row)
+    return {key: {policy: {**pooled(seed_rows), 'row': seed_rows[0]}
+                  for policy, seed_rows in by_policy.items()}
+            for key, by_policy in grouped.items()}
 
 
 def results_tables(rows: Sequence[dict], policies: Sequence[str]) -> str:
     """Return the markdown table: (task, demos, condition) rows x policy columns."""
-    table = defaultdict(dict)
-    for row in rows:
-        table[(row['task'], row['demos'], row['shifted'])][row['policy']] = row
+    table = cells_by_condition(rows)
     header = '| task | demos | initial states | ' + ' | '.join(policies) + ' |'
     lines = [header, '|' + '---|' * (3 + len(policies))]
     order = sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))
     for (task, demos, shifted), by_policy in order:
-        any_row = next(iter(by_policy.values()))
+        any_row = next(iter(by_policy.values()))['row']
         condition = (f"placement x{any_row['shift']['placement_scale']:g}" if shifted
                      else 'nominal')
-        cells = [cell(by_policy[p]) if p in by_policy else '-' for p in policies]
+        reference = by_policy.get(REFERENCE)
+        cells = [cell(by_policy[p], reference if p != REFERENCE else None)
+                 if p in by_policy else '-' for p in policies]
         lines.append(f'| {task} | {demos} | {condition} | ' + ' | '.join(cells) + ' |')
     episodes = sorted({row['episodes'] for row in rows})
     seeds = sorted({tuple(row['seeds']) for row in rows})
     lines.append('')
     lines.append(f'Success rate over {"/".join(map(str, episodes))} episodes per cell, '
                  f'[95% Wilson interval]; environment seeds '
-                 + ', '.join(f'{a}..{b}' for a, b in seeds) + '.')
+                 + ', '.join(f'{a}..{b}' for a, b in seeds) + '. With several training '
+                 'seeds: their mean, ± the spread across seeds, each seed, and the interval '
+                 f'of all their episodes pooled; (>{REFERENCE}) or (<{REFERENCE}): that '
+                 f'interval lies wholly above or below the {REFERENCE} column\'s.')
     return '\n'.join(lines)
 
 
@@ -73,7 +112,9 @@ def plot_success(rows: Sequence[dict], policies: Sequence[str], path: Path) -> P
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    nominal = [r for r in rows if not r['shifted']]
+    nominal = [{**figures, 'task': task, 'demos': demos, 'policy': policy}
+               for (task, demos, shifted), by_policy in cells_by_condition(rows).items()
+               if not shifted for policy, figures in by_policy.items()]
     tasks = sorted({r['task'] for r in nominal})
     fig, axes = plt.subplots(1, max(1, len(tasks)), figsize=(4.2 * max(1, len(tasks)), 3.6),
                              squeeze=False)
