@@ -90,7 +90,7 @@ def results_tables(rows: Sequence[dict], policies: Sequence[str]) -> str:
                  + ', '.join(f'{a}..{b}' for a, b in seeds) + '. With several training '
                  'seeds: their mean, ± the spread across seeds, each seed, and the interval '
                  f'of all their episodes pooled; (>{REFERENCE}) or (<{REFERENCE}): that '
-                 f'interval lies wholly above or below the {REFERENCE} column\'s.')
+                 f'interval lies wholly above or below that of the {REFERENCE} column.')
     return '\n'.join(lines)
 
 
