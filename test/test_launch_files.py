@@ -72,7 +72,7 @@ def test_the_executables_are_console_scripts_with_a_main(path):
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
 def test_the_parameters_the_launch_files_set_are_declared_by_the_nodes(path):
-    from darp_ros.ros.robosuite_bridge_node import BRIDGE_PARAMETERS
+    from darp_ros.sim.bridge_parameters import BRIDGE_PARAMETERS
     constants = launch_constants(path)
     assert dict_keys(path, 'overrides') == set(constants['LAUNCH_PARAMETERS'])
     assert set(constants['LAUNCH_PARAMETERS']) <= set(parameter_names()) | ROS_PARAMETERS
