@@ -16,7 +16,8 @@
 """
 Print a MuJoCo table of docs/RESULTS.md from the JSON files run.sh wrote.
 
-Usage: table.py [DIR]   (default: this folder; e.g. docs/results/mujoco/scored50)
+Usage: table.py [DIR] [SEEDS]   (DIR default: this folder, e.g. docs/results/mujoco/scored50;
+SEEDS: how many training seeds to count, the lowest first; default all)
 """
 
 import json
@@ -31,10 +32,11 @@ TASKS = (('hopper', 'Hopper-v5', 2313.65, 3545.57), ('walker2d', 'Walker2d-v5', 
 POLICIES = ('bc', 'darp', 'vinn', 'nn1', 'mcnn')
 
 
-def cell(folder: Path, task: str, policy: str):
+def cell(folder: Path, task: str, policy: str, seeds=None):
     """Return per-training-seed mean returns and pooled per-episode std, or None."""
     files = sorted(folder.glob(f'{task}_{policy}_seed*.json'))
     files = [f for f in files if not f.name.endswith('.bundle.json')]
+    files = sorted(files, key=lambda f: int(f.stem.rsplit('seed', 1)[1]))[:seeds]
     if not files:
         return None
     runs = [json.loads(f.read_text()) for f in files]
@@ -44,20 +46,21 @@ def cell(folder: Path, task: str, policy: str):
 def main() -> None:
     """Print one markdown row per task."""
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    seeds = int(sys.argv[2]) if len(sys.argv) > 2 else None
     print('| task | ' + ' | '.join(POLICIES) + ' | DARP / BC | authors BC -> DARP (ratio) |')
     print('|---|' + '---|' * (len(POLICIES) + 2))
     for task, env, their_bc, their_darp in TASKS:
         row, means = [env], {}
         for policy in POLICIES:
-            found = cell(folder, task, policy)
+            found = cell(folder, task, policy, seeds)
             if found is None:
                 row.append('not run')
                 continue
             per_seed, _ = found
             means[policy] = float(np.mean(per_seed))
             spread = f' ± {np.std(per_seed):.0f}' if len(per_seed) > 1 else ''
-            seeds = ', '.join(f'{v:.0f}' for v in per_seed)
-            row.append(f'**{means[policy]:.0f}**{spread} ({seeds})')
+            each = ', '.join(f'{v:.0f}' for v in per_seed)
+            row.append(f'**{means[policy]:.0f}**{spread} ({each})')
         ratio = (f"{means['darp'] / means['bc']:.2f}x" if 'darp' in means and 'bc' in means
                  else '-')
         row += [ratio, f'{their_bc:.0f} -> {their_darp:.0f} ({their_darp / their_bc:.2f}x)']
