@@ -25,12 +25,12 @@ import sys
 from typing import Optional, Sequence
 
 from darp_ros import __version__
-from darp_ros.cli import (bag2hdf5, bag_eval, bench, benchmark, collect, eval as evaluate, info,
-                          pretrain_encoder, sim, train, tune)
+from darp_ros.cli import (bag2hdf5, bag_eval, bench, benchmark, collect, diagnose,
+                          eval as evaluate, info, pretrain_encoder, sim, train, tune)
 from darp_ros.core.errors import DarpError
 
-COMMANDS = (collect, pretrain_encoder, train, tune, evaluate, sim, benchmark, bench, bag_eval,
-            bag2hdf5, info)
+COMMANDS = (collect, pretrain_encoder, train, tune, evaluate, diagnose, sim, benchmark, bench,
+            bag_eval, bag2hdf5, info)
 LOG_FORMAT = '%(levelname)s %(name)s: %(message)s'
 
 

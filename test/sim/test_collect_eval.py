@@ -153,3 +153,12 @@ def test_a_killed_worker_loses_only_its_unfinished_episodes():
     assert killed and batch.lost, 'the pool should have noticed the dead worker'
     assert sorted([r.seed for r in batch.results] + batch.lost) == seeds
     assert all(r.success for r in batch.results) and len(batch.results) >= 1
+
+
+def test_diagnose_rolls_out_in_robosuite(lift_model, tmp_path):
+    out = tmp_path / 'diag.json'
+    assert main(['-q', 'diagnose', '--model', str(lift_model), '--episodes', '1',
+                 '--horizon', '4', '--json', str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures['closed_loop']['queries'] == 4
+    assert figures['training']['nearest_median'] > 0

@@ -24,6 +24,7 @@ from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
+from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, training_neighbours
 from darp_ros.sim.selection import closed_loop_scorer
 import gymnasium
 import numpy as np
@@ -273,3 +274,57 @@ def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
     assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
                  '--study', str(tmp_path), '--tune-seed', '100000']) == 2
     assert 'kept for reporting' in capsys.readouterr().err
+
+
+def test_diagnose_reports_the_offsets_each_rollout_step_met(bundles):
+    runtime = PolicyRuntime.load(bundles['darp'], 'cpu')
+    stats = rollout_neighbours(runtime, 11, 1, horizon=6)
+    # The same episode by hand: every step's kept neighbours and their distances.
+    env = make_gym_env({'env_name': ENV})
+    obs, _ = env.reset(seed=11)
+    runtime.reset()
+    distances, nearest = [], []
+    for _ in range(6):
+        step = runtime.step({'obs': obs.astype(np.float32)})
+        distances += [n.distance for n in step.neighbors]
+        nearest.append(step.novelty)
+        obs, _, terminated, _, _ = env.step(np.clip(step.action, -1, 1))
+        if terminated:
+            break
+    env.close()
+    assert stats.queries == len(nearest)
+    assert stats.offset_median == pytest.approx(np.median(distances), rel=1e-5)
+    assert stats.nearest_median == pytest.approx(np.median(nearest), rel=1e-5)
+    assert stats.neighbours_per_query == runtime.model.policy.config.kept
+
+
+def test_diagnose_counts_training_neighbours_from_the_samples_own_episode(hopper_data, tmp_path):
+    shares = {}
+    for exclude in ('false', 'true'):
+        out = tmp_path / exclude
+        assert main(['-q', 'train', '--policy', 'darp', '--dataset', str(hopper_data),
+                     '--obs-keys', 'obs', '--out', str(out), '--val-fraction', '0',
+                     '--device', 'cpu', '--no-progress', '--epochs', '1', '--k', '8',
+                     '--set', f'exclude_own_episode={exclude}']) == 0
+        runtime = PolicyRuntime.load(out, 'cpu')
+        stats = training_neighbours(runtime)
+        shares[exclude] = stats.own_episode_share
+        assert stats.neighbours_per_query == runtime.model.policy.config.kept
+        assert stats.queries == len(runtime.model.memory)
+        assert 0 < stats.nearest_median <= stats.offset_median
+    assert shares['true'] == 0.0
+    assert shares['false'] > 0.5    # smooth controller: the nearest states are its own
+
+
+def test_darp_diagnose_cli_prints_both_sides_and_writes_json(bundles, tmp_path, capsys):
+    out = tmp_path / 'diag.json'
+    assert main(['diagnose', '--model', str(bundles['bc']), '--episodes', '2', '--horizon', '5',
+                 '--seed', '3', '--json', str(out)]) == 0
+    assert 'nearest median' in capsys.readouterr().out
+    figures = json.loads(out.read_text())
+    assert figures['policy'] == 'bc' and figures['episodes'] == 2
+    memory = PolicyRuntime.load(bundles['bc'], 'cpu').model.memory
+    assert figures['training']['queries'] == len(memory)
+    # BC acts without neighbours: no offsets to report, only how far it strays.
+    assert figures['closed_loop']['offset_median'] is None
+    assert figures['closed_loop']['queries'] <= 10 and figures['closed_loop']['nearest_median'] > 0

@@ -201,6 +201,10 @@ class DARPPolicy(Policy):
             out.append(self.neighbors(memory, rows.states[ids], history, exclude, lags).ids)
         return torch.cat(out)
 
+    def training_neighbors(self, memory: DemoMemory) -> torch.Tensor:
+        """(N, m) ids of the neighbours each memory row trained with (never the row itself)."""
+        return self._cache(memory, memory, exclude_self=True)
+
     def fit(self, data: TrainingData, train: TrainConfig, device: str = 'cpu') -> FitReport:
         """Cache neighbors (never a sample itself), then minimise the loss over samples."""
         self.to(device)

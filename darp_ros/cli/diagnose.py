@@ -1,0 +1,78 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""`darp diagnose`: where a bundle's neighbours come from, in training and in closed loop."""
+
+import argparse
+
+from darp_ros.cli.eval import write_json
+
+ROWS = (('neighbours per query', 'neighbours_per_query', '.1f'),
+        ('distinct demos per query', 'episodes_per_query', '.2f'),
+        ('offset median', 'offset_median', '.3f'), ('offset p90', 'offset_p90', '.3f'),
+        ('nearest median', 'nearest_median', '.3f'), ('nearest p90', 'nearest_p90', '.3f'),
+        ("from the sample's episode", 'own_episode_share', '.1%'),
+        ('adjacent frames (<= 2 steps)', 'adjacent_share', '.1%'))
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the `diagnose` subcommand."""
+    parser = subparsers.add_parser(
+        'diagnose', help="compare a bundle's training neighbours with those met in rollouts",
+        description='Offsets (z-scored distances from query to kept neighbour), nearest '
+                    'distances and where neighbours come from: in training (each '
+                    "demonstration row's nearest other row; DARP: the neighbours it trained "
+                    'with) and in closed loop (episodes from SEED; use tuning seeds).')
+    parser.add_argument('--model', required=True, metavar='DIR', help='model bundle directory')
+    parser.add_argument('--episodes', type=int, default=10,
+                        help='rollout episodes (default %(default)s)')
+    parser.add_argument('--seed', type=int, default=50_000,
+                        help='environment seed of the first episode (default %(default)s, '
+                             'the tuning range)')
+    parser.add_argument('--horizon', type=int, help='steps per episode (default: per task)')
+    parser.add_argument('--json', metavar='OUT', help='write the figures as JSON here')
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _cell(figures, key: str, fmt: str) -> str:
+    value = figures.get(key) if figures else None
+    return '-' if value is None else format(value, fmt)
+
+
+def table(training, rollout) -> str:
+    """Two columns, training and closed loop, one row per figure."""
+    lines = [f"{'':30} {'training':>10} {'closed loop':>12}"]
+    for label, key, fmt in ROWS:
+        lines.append(f'{label:30} {_cell(training, key, fmt):>10} {_cell(rollout, key, fmt):>12}')
+    return '\n'.join(lines)
+
+
+def run(args) -> int:
+    """Compute both sides, print them side by side, write --json."""
+    import torch
+    from darp_ros.core.runtime import PolicyRuntime
+    from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, training_neighbours
+    torch.set_num_threads(1)
+    runtime = PolicyRuntime.load(args.model, 'cpu')
+    training = training_neighbours(runtime).to_dict()
+    rollout = rollout_neighbours(runtime, args.seed, args.episodes, args.horizon).to_dict()
+    print(f'{runtime.policy_name}: {args.episodes} episodes from seed {args.seed}; '
+          'distances in z-scored state units')
+    print(table(training, rollout))
+    if args.json:
+        write_json(args.json, {'model': args.model, 'policy': runtime.policy_name,
+                               'seed': args.seed, 'episodes': args.episodes,
+                               'training': training, 'closed_loop': rollout})
+    return 0

@@ -1,0 +1,162 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Where a retrieval policy's neighbours come from, at training time and in closed loop.
+
+DARP learns a correction from the offset between a neighbour and the query. If the offsets
+it trained on are much smaller than those a rollout meets, or its training neighbours were
+mostly adjacent frames of the sample's own episode, the correction it learnt does not
+transfer. These figures say which, for a bundle, on seeds the caller chooses (tuning seeds).
+"""
+
+from dataclasses import dataclass
+from typing import List, Mapping, Optional
+
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.runtime import PolicyRuntime, StepResult
+from darp_ros.sim.agents import PolicyAgent
+from darp_ros.sim.environment import build_env, camera_names
+from darp_ros.sim.gym_eval import DEFAULT_HORIZON, is_gymnasium, make_gym_env
+from darp_ros.sim.rollout import run_episode
+from darp_ros.sim.tasks import task_spec
+import numpy as np
+import torch
+
+# A neighbour within this many steps of the sample in the sample's own episode is
+# "adjacent": nearly a copy of the sample, a case no rollout query meets.
+ADJACENT_STEPS = 2
+
+
+@dataclass
+class NeighbourStats:
+    """Distances in z-scored state space and where the kept neighbours come from."""
+
+    queries: int
+    nearest_median: float         # distance to the nearest demonstration state
+    nearest_p90: float
+    # None for a policy that acts without neighbours (BC):
+    neighbours_per_query: Optional[float] = None
+    offset_median: Optional[float] = None   # ||s_j - s_q|| over every kept neighbour
+    offset_p90: Optional[float] = None
+    episodes_per_query: Optional[float] = None  # distinct demonstrations among them
+    own_episode_share: Optional[float] = None   # training only: from the sample's episode
+    adjacent_share: Optional[float] = None      # training only: within ADJACENT_STEPS
+
+    def to_dict(self) -> dict:
+        """Return the JSON-friendly figures."""
+        return dict(self.__dict__)
+
+
+def _stats(nearest: List[float], offsets: List[np.ndarray], episodes: List[np.ndarray],
+           **extra) -> NeighbourStats:
+    stats = NeighbourStats(queries=len(nearest), nearest_median=float(np.median(nearest)),
+                           nearest_p90=float(np.percentile(nearest, 90)), **extra)
+    if offsets:
+        flat = np.concatenate(offsets)
+        stats.neighbours_per_query = float(np.mean([len(o) for o in offsets]))
+        stats.offset_median = float(np.median(flat))
+        stats.offset_p90 = float(np.percentile(flat, 90))
+        stats.episodes_per_query = float(np.mean([len(np.unique(e)) for e in episodes]))
+    return stats
+
+
+def training_neighbours(runtime: PolicyRuntime) -> NeighbourStats:
+    """
+    Describe the demonstrations from inside.
+
+    Each row's nearest other row and, for DARP, the kept neighbours it trained with (never
+    the row itself).
+    """
+    policy, memory = runtime.model.policy, runtime.model.memory
+    rows = np.arange(len(memory))
+    with torch.no_grad():
+        nearest = memory.search(memory.states, 1, exclude_rows=rows).distances[:, 0]
+        if not hasattr(policy, 'training_neighbors'):
+            return _stats(list(nearest.cpu().numpy()), [], [])
+        ids = policy.training_neighbors(memory).cpu()
+    states = memory.states.cpu()
+    offsets = torch.linalg.vector_norm(states[ids] - states[:, None, :], dim=-1).numpy()
+    episodes = memory.episodes[ids.numpy()]
+    own = episodes == memory.episodes[:, None]
+    adjacent = own & (np.abs(memory.steps[ids.numpy()] - memory.steps[:, None]) <= ADJACENT_STEPS)
+    return _stats(list(nearest.cpu().numpy()), list(offsets), list(episodes),
+                  own_episode_share=float(own.mean()), adjacent_share=float(adjacent.mean()))
+
+
+class _Recorder:
+    """Collects the offsets of every step's kept neighbours."""
+
+    def __init__(self):
+        self.offsets, self.nearest, self.episodes = [], [], []
+
+    def add(self, step: StepResult) -> None:
+        self.nearest.append(step.novelty)
+        if step.neighbors:
+            self.offsets.append(np.array([n.distance for n in step.neighbors]))
+            self.episodes.append(np.array([n.episode for n in step.neighbors]))
+
+
+class _RecordingAgent(PolicyAgent):
+    def __init__(self, runtime: PolicyRuntime, recorder: _Recorder):
+        super().__init__(runtime)
+        self.recorder = recorder
+
+    def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
+        step = self.runtime.step(dict(obs))
+        self.recorder.add(step)
+        return step.action
+
+
+def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
+    env = build_env(env_args)
+    try:
+        agent = _RecordingAgent(runtime, recorder)
+        for seed in seeds:
+            run_episode(env, agent, seed, horizon or task_spec(env_args['env_name']).horizon,
+                        camera_names(env_args))
+    finally:
+        env.close()
+
+
+def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
+    env = make_gym_env(env_args)
+    key = runtime.obs_spec.keys[0].name
+    low, high = env.action_space.low, env.action_space.high
+    try:
+        for seed in seeds:
+            obs, _ = env.reset(seed=int(seed))
+            runtime.reset()
+            for _ in range(horizon or DEFAULT_HORIZON):
+                step = runtime.step({key: obs.astype(np.float32)})
+                recorder.add(step)
+                obs, _, terminated, truncated, _ = env.step(np.clip(step.action, low, high))
+                if terminated or truncated:
+                    break
+    finally:
+        env.close()
+
+
+def rollout_neighbours(runtime: PolicyRuntime, seed: int, episodes: int,
+                       horizon: Optional[int] = None) -> NeighbourStats:
+    """Describe the neighbours met in closed loop, episodes seed .. seed + episodes - 1."""
+    env_args = runtime.model.env_args
+    if not env_args.get('env_name'):
+        raise ConfigError('the bundle records no env_args: nothing to roll out in')
+    if episodes < 1:
+        raise ConfigError(f'episodes must be >= 1, found {episodes}')
+    recorder = _Recorder()
+    run = _gym_rollouts if is_gymnasium(env_args) else _robosuite_rollouts
+    run(runtime, env_args, range(seed, seed + episodes), horizon, recorder)
+    return _stats(recorder.nearest, recorder.offsets, recorder.episodes)
