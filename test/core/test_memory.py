@@ -131,3 +131,16 @@ def test_query_history_counts_its_real_lags():
 def test_rows_must_keep_episodes_contiguous():
     with pytest.raises(ConfigError, match='contiguous'):
         DemoRows(np.zeros((3, 1)), np.zeros((3, 1)), [0, 1, 0], [0, 0, 1])
+
+
+def test_darp_training_neighbours_do_not_depend_on_the_chunk_size(monkeypatch):
+    # Image features make each row's re-ranking gather large, so the cache is split into
+    # fewer rows per chunk; the neighbours must be the same however it is split.
+    from darp_ros.core.policies import darp
+    mem = memory(episodes=5, length=12, dim=4)
+    policy = darp.DARPPolicy(darp.DARPConfig(k=12, history_len=4, history_keep_ratio=0.5), 4, 2)
+    whole = policy.training_neighbors(mem)
+    monkeypatch.setattr(darp, 'CHUNK_FLOATS', 12 * 4 * 4 * 7)    # 7 rows per chunk
+    assert darp.rows_per_chunk(12 * 4 * 4) == 7
+    torch.testing.assert_close(policy.training_neighbors(mem), whole)
+    assert darp.rows_per_chunk(10 ** 12) == 1

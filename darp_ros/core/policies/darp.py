@@ -30,8 +30,17 @@ import numpy as np
 import torch
 from torch import nn
 
-# Neighbor caching and validation run in chunks so 100k-row datasets fit in memory.
+# Neighbor caching and validation run in chunks so 100k-row datasets fit in memory: at
+# most CHUNK rows, and fewer when each row's work is large. History re-ranking gathers
+# (rows, k, history_len, state_dim) floats; with image features (state_dim ~ 1000) and the
+# recipe's k and lookback, 4096 rows would be hundreds of GB.
 CHUNK = 4096
+CHUNK_FLOATS = 1 << 27      # 512 MiB of float32 per chunk
+
+
+def rows_per_chunk(floats_per_row: int) -> int:
+    """Rows per chunk so that one chunk's largest tensor stays near CHUNK_FLOATS."""
+    return max(1, min(CHUNK, CHUNK_FLOATS // max(1, floats_per_row)))
 
 
 @dataclass(frozen=True)
@@ -192,8 +201,9 @@ class DARPPolicy(Policy):
     def _cache(self, memory: DemoMemory, rows: DemoRows, exclude_self: bool) -> torch.Tensor:
         """Neighbor ids of every row, computed once before training."""
         out = []
-        for first in range(0, len(rows), CHUNK):
-            ids = torch.arange(first, min(first + CHUNK, len(rows)), device=rows.states.device)
+        chunk = rows_per_chunk(self.config.k * self.config.history_len * memory.state_dim)
+        for first in range(0, len(rows), chunk):
+            ids = torch.arange(first, min(first + chunk, len(rows)), device=rows.states.device)
             history = (stack_history(rows, ids, self.config.history_len)
                        if self.config.history_len > 1 else None)
             lags = real_lags(rows, ids, self.config.history_len)
@@ -228,8 +238,9 @@ class DARPPolicy(Policy):
 
         def val_loss():
             total = 0.0
-            for first in range(0, len(val), CHUNK):
-                ids = slice(first, first + CHUNK)
+            chunk = rows_per_chunk(self.config.kept * (2 * memory.state_dim + memory.action_dim))
+            for first in range(0, len(val), chunk):
+                ids = slice(first, first + chunk)
                 nb = val_nb[ids]
                 loss = self.network.loss(val.states[ids], memory.states[nb], memory.actions[nb],
                                          val.actions[ids])
