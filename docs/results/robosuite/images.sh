@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The image rows of docs/RESULTS.md, on CPU: agentview + wrist camera at 84x84 plus
+# proprioception (no object state), DEMOS scripted demonstrations of TASK. The ResNet-18
+# trunk is either pretrained on those demonstrations (`darp pretrain-encoder`) or left at
+# random initialisation (the floor); either way it is frozen. Each policy keeps its last
+# epoch (closed-loop selection with rendering is too slow on 2 cores) and is reported on
+# EPISODES episodes from seed 100000. Resumable: a cell whose JSON exists is skipped.
+# Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1"] bash images.sh TASK
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+DARP=${DARP:-.venv/bin/darp}
+OUT=${OUT:-docs/results/robosuite/images}
+WORK=${WORK:-/tmp/darp_images}
+DEMOS=${DEMOS:-50}
+EPISODES=${EPISODES:-50}
+SEEDS=${SEEDS:-0 1 2}
+POLICIES=${POLICIES:-bc darp nn1}
+ENCODERS=${ENCODERS:-pretrained random}
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-10}
+# About 4000 batches of 64, the low-dim table's training length (~70 steps a demonstration).
+EPOCHS=${EPOCHS:-$(( 4000 * 64 / (DEMOS * 70) ))}
+export OMP_NUM_THREADS=1
+task=$1
+low_dim=robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos
+images=agentview_image,robot0_eye_in_hand_image
+mkdir -p "$OUT" "$WORK"
+
+data=$WORK/${task}_${DEMOS}.hdf5
+[ -f "$data" ] || $DARP -q collect --task "$task" --episodes "$DEMOS" --out "$data" \
+  --cameras agentview,robot0_eye_in_hand --image-size 84 --no-progress
+weights=$WORK/${task}_${DEMOS}_encoder.safetensors
+[ -f "$weights" ] || $DARP pretrain-encoder --dataset "$data" --image-keys "$images" \
+  --low-dim-keys "$low_dim" --out "$weights" --epochs "$PRETRAIN_EPOCHS" --image-size 84 \
+  --device cpu --no-progress
+
+for encoder in $ENCODERS; do
+  if [ "$encoder" = pretrained ]; then enc=(--encoder-weights "$weights"); else enc=(--random-encoder); fi
+  for policy in $POLICIES; do
+    for seed in $SEEDS; do
+      json=$OUT/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}.json
+      [ -f "$json" ] && { echo "skip $json"; continue; }
+      bundle=$WORK/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}
+      $DARP -q train --policy "$policy" --dataset "$data" --obs-keys "$low_dim,$images" \
+        --out "$bundle" --overwrite --seed "$seed" --device cpu --no-progress \
+        --epochs "$EPOCHS" --batch-size 64 --val-fraction 0 --keep last --image-size 84 "${enc[@]}"
+      $DARP -q eval --model "$bundle" --episodes "$EPISODES" --seed 100000 --no-progress \
+        --json "$json.part"
+      mv "$json.part" "$json"
+      cp "$bundle/bundle.json" "${json%.json}.bundle.json"
+      # 1-NN has no training seed: its one run stands for all.
+      [ "$policy" = nn1 ] && break
+    done
+  done
+done
