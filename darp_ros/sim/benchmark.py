@@ -29,6 +29,7 @@ import json
 import logging
 import math
 from pathlib import Path
+import shutil
 from typing import Optional, Sequence, Tuple
 
 from darp_ros.core.bundle import save_bundle
@@ -189,6 +190,9 @@ def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str, seed: i
     if selection is not None:
         model.training['selection'] = selection.record(train)
     save_bundle(model, bundle)
+    # Bundles stay out of git (weights); their manifest, with the training record and the
+    # checkpoint selection's scores, is kept beside the evaluations.
+    shutil.copyfile(bundle / 'bundle.json', bundle.parent / 'bundle.json')
     return bundle
 
 

@@ -101,8 +101,10 @@ def test_closed_loop_selection_applies_to_every_trained_policy(tmp_path):
                  '--confirm-episodes', '1']) == 0
     assert sorted(p.name for p in (out / 'Lift' / 'n2' / 'bc').iterdir()) == ['seed0', 'seed1']
     assert [p.name for p in (out / 'Lift' / 'n2' / 'nn1').iterdir()] == ['seed0']
-    training = json.loads((out / 'Lift' / 'n2' / 'bc' / 'seed1' / 'bundle' / 'bundle.json')
-                          .read_text())['training']
+    manifest = out / 'Lift' / 'n2' / 'bc' / 'seed1' / 'bundle' / 'bundle.json'
+    # The manifest is kept beside the evaluations, where git keeps it (bundles it does not).
+    assert (manifest.parent.parent / 'bundle.json').read_text() == manifest.read_text()
+    training = json.loads(manifest.read_text())['training']
     assert training['options']['train']['seed'] == 1
     assert training['options']['train']['keep'] == 'closed_loop'
     assert training['episodes']['val'] == []
