@@ -1,0 +1,58 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+Print the image rows of docs/RESULTS.md from the JSON files images.sh wrote.
+
+Usage: images_table.py [DIR]   (default: docs/results/robosuite/images)
+"""
+
+from collections import defaultdict
+import json
+from pathlib import Path
+import sys
+
+from darp_ros.sim.results_report import cell, pooled, REFERENCE
+
+HERE = Path(__file__).parent / 'images'
+POLICIES = ('bc', 'darp', 'nn1')
+ENCODERS = ('pretrained', 'random')
+
+
+def main() -> None:
+    """One row per (task, demos, encoder), one column per policy."""
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    runs = defaultdict(list)
+    for path in sorted(folder.glob('*_seed*.json')):
+        if path.name.endswith('.bundle.json'):
+            continue
+        task, demos, encoder, policy, _ = path.stem.split('_')
+        runs[(task, int(demos), encoder, policy)].append(json.loads(path.read_text()))
+    print('| task | demos | image encoder | ' + ' | '.join(POLICIES) + ' |')
+    print('|---|---|---|' + '---|' * len(POLICIES))
+    for task, demos in sorted({(t, d) for t, d, _, _ in runs}):
+        for encoder in ENCODERS:
+            cells = {p: pooled(runs[(task, demos, encoder, p)]) for p in POLICIES
+                     if runs.get((task, demos, encoder, p))}
+            if not cells:
+                continue
+            reference = cells.get(REFERENCE)
+            row = [cell(cells[p], reference if p != REFERENCE else None) if p in cells else '-'
+                   for p in POLICIES]
+            print(f'| {task} | {demos} | {encoder} | ' + ' | '.join(row) + ' |')
+
+
+if __name__ == '__main__':
+    main()
