@@ -28,7 +28,9 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime, StepResult
 from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names
-from darp_ros.sim.gym_eval import DEFAULT_HORIZON, is_gymnasium, make_gym_env
+from darp_ros.sim.evaluate import check_compatible
+from darp_ros.sim.gym_eval import (check_gym_compatible, DEFAULT_HORIZON, is_gymnasium,
+                                   make_gym_env)
 from darp_ros.sim.rollout import run_episode
 from darp_ros.sim.tasks import task_spec
 import numpy as np
@@ -120,6 +122,7 @@ class _RecordingAgent(PolicyAgent):
 
 
 def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
+    check_compatible(runtime, env_args)
     env = build_env(env_args)
     try:
         agent = _RecordingAgent(runtime, recorder)
@@ -132,9 +135,9 @@ def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
 
 def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
     env = make_gym_env(env_args)
-    key = runtime.obs_spec.keys[0].name
-    low, high = env.action_space.low, env.action_space.high
     try:
+        key = check_gym_compatible(runtime, env)
+        low, high = env.action_space.low, env.action_space.high
         for seed in seeds:
             obs, _ = env.reset(seed=int(seed))
             runtime.reset()

@@ -328,3 +328,10 @@ def test_darp_diagnose_cli_prints_both_sides_and_writes_json(bundles, tmp_path, 
     # BC acts without neighbours: no offsets to report, only how far it strays.
     assert figures['closed_loop']['offset_median'] is None
     assert figures['closed_loop']['queries'] <= 10 and figures['closed_loop']['nearest_median'] > 0
+
+
+def test_diagnose_names_an_environment_the_bundle_does_not_fit(bundles):
+    runtime = PolicyRuntime.load(bundles['darp'], 'cpu')
+    runtime.model.env_args = {'env_name': 'Walker2d-v5'}
+    with pytest.raises(ConfigError, match=r'bundle expects shape \(11,\), Walker2d-v5 gives'):
+        rollout_neighbours(runtime, 0, 1, horizon=3)
