@@ -84,16 +84,18 @@ def training_neighbours(runtime: PolicyRuntime) -> NeighbourStats:
     policy, memory = runtime.model.policy, runtime.model.memory
     rows = np.arange(len(memory))
     with torch.no_grad():
-        nearest = memory.search(memory.states, 1, exclude_rows=rows).distances[:, 0]
+        found = memory.search(memory.states, 1, exclude_rows=rows)
+        nearest = list(found.distances[:, 0].cpu().numpy())
         if not hasattr(policy, 'training_neighbors'):
-            return _stats(list(nearest.cpu().numpy()), [], [])
+            return _stats(nearest, [], [])
         ids = policy.training_neighbors(memory).cpu()
     states = memory.states.cpu()
     offsets = torch.linalg.vector_norm(states[ids] - states[:, None, :], dim=-1).numpy()
-    episodes = memory.episodes[ids.numpy()]
+    ids = ids.numpy()
+    episodes = memory.episodes[ids]
     own = episodes == memory.episodes[:, None]
-    adjacent = own & (np.abs(memory.steps[ids.numpy()] - memory.steps[:, None]) <= ADJACENT_STEPS)
-    return _stats(list(nearest.cpu().numpy()), list(offsets), list(episodes),
+    adjacent = own & (np.abs(memory.steps[ids] - memory.steps[:, None]) <= ADJACENT_STEPS)
+    return _stats(nearest, list(offsets), list(episodes),
                   own_episode_share=float(own.mean()), adjacent_share=float(adjacent.mean()))
 
 
