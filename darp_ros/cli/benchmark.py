@@ -59,6 +59,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              '`darp tune`) instead of the default settings; repeatable')
     parser.add_argument('--train-seeds', type=int_list, default=(0,),
                         help='training seeds per cell (default 0); nn1 runs the first only')
+    parser.add_argument('--state-scale-floor', type=float, metavar='F',
+                        help="floor every state dimension's z-scoring spread at F times the "
+                             "median dimension's, for every policy (default: each dimension "
+                             'by its own spread)')
     select = parser.add_argument_group(
         'closed-loop checkpoint selection on the tuning seeds, the same for every policy')
     select.add_argument('--keep', choices=('last', 'closed_loop'), default='last',
@@ -93,7 +97,7 @@ def run(args) -> int:
                          args.seed, style_diversity=args.style_diversity,
                          shift_placement=args.shift_placement, workers=args.workers,
                          recipes=tuple(args.recipes), train_seeds=args.train_seeds,
-                         selection=selection)
+                         selection=selection, state_scale_floor=args.state_scale_floor)
     if not args.report_only:
         run_benchmark(plan)
     rows = collect_results(plan.out, plan.tasks)

@@ -59,6 +59,20 @@ def table(training, rollout) -> str:
     return '\n'.join(lines)
 
 
+def sources_table(training, rollout) -> str:
+    """Per observation key: its share of the nearest distance and its largest |z| p99."""
+    from darp_ros.sim.retrieval_diagnostics import sources_by_key
+    train, roll = sources_by_key(training.get('sources')), sources_by_key(rollout.get('sources'))
+    lines = ['distance to the nearest demonstration state, by key:',
+             f"{'':30} {'share':>10} {'':>12} {'|z| p99':>10} {'':>12}",
+             f"{'':30} {'training':>10} {'closed loop':>12} {'training':>10} {'closed loop':>12}"]
+    for key in sorted(roll, key=lambda k: -roll[k]['share']):
+        t, r = train.get(key, {}), roll[key]
+        lines.append(f"{key:30} {_cell(t, 'share', '.1%'):>10} {_cell(r, 'share', '.1%'):>12} "
+                     f"{_cell(t, 'abs_z_p99', '.1f'):>10} {_cell(r, 'abs_z_p99', '.1f'):>12}")
+    return '\n'.join(lines)
+
+
 def run(args) -> int:
     """Compute both sides, print them side by side, write --json."""
     import torch
@@ -66,11 +80,13 @@ def run(args) -> int:
     from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, training_neighbours
     torch.set_num_threads(1)
     runtime = PolicyRuntime.load(args.model, 'cpu')
-    training = training_neighbours(runtime).to_dict()
     rollout = rollout_neighbours(runtime, args.seed, args.episodes, args.horizon).to_dict()
+    # The rollout's observations name the dimensions of robosuite's 'object' aggregate.
+    training = training_neighbours(runtime, rollout['sources']['names']).to_dict()
     print(f'{runtime.policy_name}: {args.episodes} episodes from seed {args.seed}; '
           'distances in z-scored state units')
     print(table(training, rollout))
+    print(sources_table(training, rollout))
     if args.json:
         write_json(args.json, {'model': args.model, 'policy': runtime.policy_name,
                                'seed': args.seed, 'episodes': args.episodes,

@@ -122,7 +122,8 @@ def train_model(episodes: Sequence, options: TrainOptions,
     lengths = [len(ep.actions) for ep in episodes]
     episode_ids = np.repeat(np.arange(len(episodes)), lengths)
     steps = np.concatenate([np.arange(n) for n in lengths])
-    state_norm, action_norm = Normalizer.fit(states), Normalizer.fit(actions)
+    state_norm = Normalizer.fit(states, options.train.state_scale_floor)
+    action_norm = Normalizer.fit(actions)
     rows = DemoRows(state_norm.normalize(states), action_norm.normalize(actions), episode_ids,
                     steps)
     train_eps, val_eps = split_episodes(len(episodes), options.val_fraction, options.train.seed)

@@ -63,6 +63,9 @@ class TrainConfig:
     # Std of Gaussian noise added to the query states of each batch (z-scored units): a
     # smoothness prior for policies that meet states a little off the demonstrations.
     state_noise: float = 0.0
+    # Floor on each state dimension's z-scoring spread, as a fraction of the median
+    # dimension's spread (Normalizer.fit); 0 z-scores every dimension by its own spread.
+    state_scale_floor: float = 0.0
     seed: int = 0
     progress: bool = True
 
@@ -73,7 +76,8 @@ class TrainConfig:
                   'keep': self.keep in KEEP_CHOICES, 'select_every': self.select_every >= 1,
                   'select_finalists': self.select_finalists >= 0,
                   'lr_schedule': self.lr_schedule in ('constant', 'cosine'),
-                  'ema': 0 <= self.ema < 1, 'state_noise': self.state_noise >= 0}
+                  'ema': 0 <= self.ema < 1, 'state_noise': self.state_noise >= 0,
+                  'state_scale_floor': self.state_scale_floor >= 0}
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(f'train config {name} out of range: {getattr(self, name)!r}')

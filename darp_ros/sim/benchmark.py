@@ -24,7 +24,7 @@ same number of scored checkpoints and episodes for every trained policy. Each tr
 of a cell has its own directory, seed<S>/; nn1 trains nothing and runs the first seed only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import json
 import logging
 import math
@@ -69,6 +69,8 @@ class BenchmarkPlan:
     recipes: Tuple[str, ...] = ()   # recipe files; each replaces its policy column's settings
     train_seeds: Tuple[int, ...] = (0,)
     selection: Optional[Selection] = None   # None keeps the final weights
+    # Every column's state z-scoring floor (TrainConfig.state_scale_floor); None: as trained.
+    state_scale_floor: Optional[float] = None
 
     def __post_init__(self):
         if not self.train_seeds or len(set(self.train_seeds)) != len(self.train_seeds):
@@ -170,6 +172,8 @@ def ensure_model(plan: BenchmarkPlan, task: str, demos: int, label: str, seed: i
     if recipe is not None:
         policy_config = {**policy_config, **recipe.policy_config}
         train = recipe.train_config(seed=seed, progress=False)
+    if plan.state_scale_floor is not None:
+        train = replace(train, state_scale_floor=plan.state_scale_floor)
     selection = plan.selection
     if selection is None and train.keep == 'closed_loop':
         selection = Selection(scored=max(1, train.epochs // train.select_every),

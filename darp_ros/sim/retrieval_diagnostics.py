@@ -19,15 +19,20 @@ DARP learns a correction from the offset between a neighbour and the query. If t
 it trained on are much smaller than those a rollout meets, or its training neighbours were
 mostly adjacent frames of the sample's own episode, the correction it learnt does not
 transfer. These figures say which, for a bundle, on seeds the caller chooses (tuning seeds).
+
+They also say which feature dimensions the distance to the nearest demonstration state is
+made of: a dimension the demonstrations barely vary (a resting cube's tilt) is z-scored by a
+tiny spread, so a small deviation in closed loop can outweigh every dimension that matters.
 """
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime, StepResult
 from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names
+from darp_ros.sim.feature_names import feature_names
 from darp_ros.sim.evaluate import check_compatible
 from darp_ros.sim.gym_eval import (check_gym_compatible, DEFAULT_HORIZON, is_gymnasium,
                                    make_gym_env)
@@ -55,6 +60,8 @@ class NeighbourStats:
     episodes_per_query: Optional[float] = None  # distinct demonstrations among them
     own_episode_share: Optional[float] = None   # training only: from the sample's episode
     adjacent_share: Optional[float] = None      # training only: within ADJACENT_STEPS
+    # Per feature dimension: names, share of the summed squared nearest distance, |z| p99.
+    sources: Optional[Dict[str, list]] = None
 
     def to_dict(self) -> dict:
         """Return the JSON-friendly figures."""
@@ -74,42 +81,96 @@ def _stats(nearest: List[float], offsets: List[np.ndarray], episodes: List[np.nd
     return stats
 
 
-def training_neighbours(runtime: PolicyRuntime) -> NeighbourStats:
+def distance_sources(queries: np.ndarray, nearest: np.ndarray, names: List[str]) -> dict:
+    """
+    Split the squared distance from each z-scored query to its nearest row by dimension.
+
+    share[d] is dimension d's part of the squared distances summed over all queries;
+    abs_z_p99[d] is the 99th percentile of the queries' |z| there (1 to 3 inside the data).
+    """
+    queries, nearest = np.asarray(queries, np.float64), np.asarray(nearest, np.float64)
+    if queries.shape != nearest.shape or queries.shape[1] != len(names):
+        raise ConfigError(f'{len(names)} dimension names for queries {queries.shape} and '
+                          f'nearest rows {nearest.shape}')
+    squared = ((queries - nearest) ** 2).sum(axis=0)
+    total = squared.sum()
+    share = squared / total if total > 0 else np.zeros_like(squared)
+    return {'names': list(names), 'share': share.tolist(),
+            'abs_z_p99': np.percentile(np.abs(queries), 99, axis=0).tolist()}
+
+
+def sources_by_key(sources: Optional[dict]) -> Dict[str, Dict[str, float]]:
+    """Sum the shares of each key's dimensions (`key[i]`); the largest |z| p99 among them."""
+    keys: Dict[str, Dict[str, float]] = {}
+    if not sources:
+        return keys
+    for name, share, z in zip(sources['names'], sources['share'], sources['abs_z_p99']):
+        entry = keys.setdefault(name.split('[')[0], {'share': 0.0, 'abs_z_p99': 0.0})
+        entry['share'] += share
+        entry['abs_z_p99'] = max(entry['abs_z_p99'], z)
+    return keys
+
+
+def training_neighbours(runtime: PolicyRuntime,
+                        names: Optional[List[str]] = None) -> NeighbourStats:
     """
     Describe the demonstrations from inside.
 
     Each row's nearest other row and, for DARP, the kept neighbours it trained with (never
-    the row itself).
+    the row itself). names label the feature dimensions (default `key[i]`; a rollout's
+    figures carry finer ones).
     """
     policy, memory = runtime.model.policy, runtime.model.memory
     rows = np.arange(len(memory))
     with torch.no_grad():
         found = memory.search(memory.states, 1, exclude_rows=rows)
         nearest = list(found.distances[:, 0].cpu().numpy())
+        states = memory.states.cpu()
+        sources = distance_sources(states.numpy(), states[found.ids[:, 0].cpu()].numpy(),
+                                   names or feature_names(runtime.obs_spec))
         if not hasattr(policy, 'training_neighbors'):
-            return _stats(nearest, [], [])
+            return _stats(nearest, [], [], sources=sources)
         ids = policy.training_neighbors(memory).cpu()
-    states = memory.states.cpu()
     offsets = torch.linalg.vector_norm(states[ids] - states[:, None, :], dim=-1).numpy()
     ids = ids.numpy()
     episodes = memory.episodes[ids]
     own = episodes == memory.episodes[:, None]
     adjacent = own & (np.abs(memory.steps[ids] - memory.steps[:, None]) <= ADJACENT_STEPS)
-    return _stats(nearest, list(offsets), list(episodes),
+    return _stats(nearest, list(offsets), list(episodes), sources=sources,
                   own_episode_share=float(own.mean()), adjacent_share=float(adjacent.mean()))
 
 
 class _Recorder:
-    """Collects the offsets of every step's kept neighbours."""
+    """Collects every step's kept neighbours, its z-scored query and that query's nearest row."""
 
-    def __init__(self):
+    def __init__(self, runtime: PolicyRuntime):
+        self.runtime = runtime
         self.offsets, self.nearest, self.episodes = [], [], []
+        self.queries, self.nearest_rows = [], []
+        self.names: Optional[List[str]] = None
 
-    def add(self, step: StepResult) -> None:
+    def step(self, obs: Mapping[str, np.ndarray]) -> StepResult:
+        """Act on obs through the runtime and record what the step met."""
+        if self.names is None:
+            self.names = feature_names(self.runtime.obs_spec, obs)
+        step = self.runtime.step(dict(obs))
+        model = self.runtime.model
+        with torch.no_grad():
+            query = model.state_normalizer.normalize(torch.as_tensor(
+                self.runtime.extractor.one(obs)[None], device=model.memory.states.device))
+            row = model.memory.search(query, 1).ids[0, 0]
+        self.queries.append(query[0].cpu().numpy())
+        self.nearest_rows.append(model.memory.states[row].cpu().numpy())
         self.nearest.append(step.novelty)
         if step.neighbors:
             self.offsets.append(np.array([n.distance for n in step.neighbors]))
             self.episodes.append(np.array([n.episode for n in step.neighbors]))
+        return step
+
+    def stats(self) -> NeighbourStats:
+        """Return the figures of every recorded step."""
+        return _stats(self.nearest, self.offsets, self.episodes, sources=distance_sources(
+            np.stack(self.queries), np.stack(self.nearest_rows), self.names))
 
 
 class _RecordingAgent(PolicyAgent):
@@ -118,9 +179,7 @@ class _RecordingAgent(PolicyAgent):
         self.recorder = recorder
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        step = self.runtime.step(dict(obs))
-        self.recorder.add(step)
-        return step.action
+        return self.recorder.step(obs).action
 
 
 def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
@@ -144,8 +203,7 @@ def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
             obs, _ = env.reset(seed=int(seed))
             runtime.reset()
             for _ in range(horizon or DEFAULT_HORIZON):
-                step = runtime.step({key: obs.astype(np.float32)})
-                recorder.add(step)
+                step = recorder.step({key: obs.astype(np.float32)})
                 obs, _, terminated, truncated, _ = env.step(np.clip(step.action, low, high))
                 if terminated or truncated:
                     break
@@ -161,7 +219,7 @@ def rollout_neighbours(runtime: PolicyRuntime, seed: int, episodes: int,
         raise ConfigError('the bundle records no env_args: nothing to roll out in')
     if episodes < 1:
         raise ConfigError(f'episodes must be >= 1, found {episodes}')
-    recorder = _Recorder()
+    recorder = _Recorder(runtime)
     run = _gym_rollouts if is_gymnasium(env_args) else _robosuite_rollouts
     run(runtime, env_args, range(seed, seed + episodes), horizon, recorder)
-    return _stats(recorder.nearest, recorder.offsets, recorder.episodes)
+    return recorder.stats()
