@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-A name for every dimension of a policy's feature vector, for diagnostics that say which ones matter.
+Names for the dimensions of a feature vector, for diagnostics that say which ones matter.
 
 robosuite's 'object' aggregate (robomimic's name for 'object-state') concatenates per-object
 observations (a cube's position, its quaternion, gripper-to-cube vectors); a rollout's
@@ -60,7 +60,7 @@ def aggregate_parts(obs: Mapping[str, np.ndarray], aggregate: str = AGGREGATE,
 
 def feature_names(spec: ObservationSpec,
                   obs: Optional[Mapping[str, np.ndarray]] = None) -> List[str]:
-    """Name every feature dimension `key[i]`; an 'object' aggregate by its parts when obs has them."""
+    """Name each feature dimension `key[i]`; an 'object' aggregate by its parts if obs has them."""
     parts = aggregate_parts(obs, exclude=spec.names) if obs is not None else None
     names = []
     for key in spec.keys:

@@ -32,8 +32,8 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime, StepResult
 from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names
-from darp_ros.sim.feature_names import feature_names
 from darp_ros.sim.evaluate import check_compatible
+from darp_ros.sim.feature_names import feature_names
 from darp_ros.sim.gym_eval import (check_gym_compatible, DEFAULT_HORIZON, is_gymnasium,
                                    make_gym_env)
 from darp_ros.sim.rollout import run_episode

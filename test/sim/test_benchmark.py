@@ -28,9 +28,12 @@ def test_tiny_benchmark_writes_results_and_resumes(tmp_path, capsys):
     out, results = tmp_path / 'runs', tmp_path / 'RESULTS.md'
     results.write_text('# Results\n\nHand-written analysis stays.\n')
     args = ['benchmark', '--out', str(out), '--tasks', 'Lift', '--demos', '2',
-            '--policies', 'nn1', '--episodes', '2', '--workers', '1', '--results', str(results)]
+            '--policies', 'nn1', '--episodes', '2', '--workers', '1', '--results', str(results),
+            '--state-scale-floor', '0.5']
     assert main(args) == 0
     cell = out / 'Lift' / 'n2' / 'nn1' / 'seed0'
+    manifest = json.loads((cell / 'bundle.json').read_text())
+    assert manifest['training']['options']['train']['state_scale_floor'] == 0.5
     nominal = json.loads((cell / 'eval.json').read_text())
     shifted = json.loads((cell / 'eval_shift.json').read_text())
     assert nominal['episodes'] == 2 and nominal['seeds'] == [100000, 100001]

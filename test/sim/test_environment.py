@@ -15,9 +15,11 @@
 """The environment layer: env_args, per-episode seeding, placement shift, bad input."""
 
 from darp_ros.core.errors import ConfigError
+from darp_ros.core.spec import ObservationSpec
 from darp_ros.sim.environment import build_env, make_env_args, reset_with_seed
+from darp_ros.sim.feature_names import aggregate_parts, feature_names
 from darp_ros.sim.observations import dataset_obs
-from darp_ros.sim.tasks import task_spec
+from darp_ros.sim.tasks import DEFAULT_OBS_KEYS, task_spec
 import numpy as np
 import pytest
 
@@ -55,6 +57,22 @@ def test_observations_use_robomimic_names(lift_env):
     for key in ('robot0_eef_pos', 'robot0_eef_quat', 'robot0_gripper_qpos', 'object'):
         assert key in obs and obs[key].dtype == np.float64
     assert 'robot0_proprio-state' not in obs and 'object-state' not in obs
+
+
+def test_every_dimension_of_the_object_aggregate_is_named_after_its_part(lift_env):
+    obs = dataset_obs(reset_with_seed(lift_env, 3), ())
+    spec = ObservationSpec.from_shapes({k: obs[k].shape for k in DEFAULT_OBS_KEYS})
+    names = feature_names(spec, obs)
+    assert len(names) == spec.feature_dim
+    assert names[:3] == ['robot0_eef_pos[0]', 'robot0_eef_pos[1]', 'robot0_eef_pos[2]']
+    start = spec.feature_dim - obs['object'].size
+    for value, name in zip(obs['object'], names[start:]):
+        part, index = name[:-1].split('[')
+        assert part != 'object' and obs[part][int(index)] == value, name
+    assert {'cube_pos[0]', 'cube_quat[3]', 'gripper_to_cube_pos[2]'} <= set(names)
+    # Without a rollout's observation, or parts that do not tile it: plain indices.
+    assert feature_names(spec)[start:start + 2] == ['object[0]', 'object[1]']
+    assert aggregate_parts({'object': obs['object'], 'cube_pos': obs['cube_pos'] + 1}) is None
 
 
 def test_placement_scale_widens_the_initial_object_range():

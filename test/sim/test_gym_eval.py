@@ -24,7 +24,8 @@ from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
-from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, training_neighbours
+from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, sources_by_key, \
+    training_neighbours
 from darp_ros.sim.selection import closed_loop_scorer
 import gymnasium
 import numpy as np
@@ -283,11 +284,16 @@ def test_diagnose_reports_the_offsets_each_rollout_step_met(bundles):
     env = make_gym_env({'env_name': ENV})
     obs, _ = env.reset(seed=11)
     runtime.reset()
-    distances, nearest = [], []
+    distances, nearest, squared = [], [], 0
+    memory, normalizer = runtime.model.memory, runtime.model.state_normalizer
     for _ in range(6):
         step = runtime.step({'obs': obs.astype(np.float32)})
         distances += [n.distance for n in step.neighbors]
         nearest.append(step.novelty)
+        query = normalizer.normalize(obs.astype(np.float32))
+        closest = memory.states.numpy()[np.argmin(
+            np.linalg.norm(memory.states.numpy() - query, axis=1))]
+        squared = squared + (query - closest) ** 2
         obs, _, terminated, _, _ = env.step(np.clip(step.action, -1, 1))
         if terminated:
             break
@@ -296,6 +302,11 @@ def test_diagnose_reports_the_offsets_each_rollout_step_met(bundles):
     assert stats.offset_median == pytest.approx(np.median(distances), rel=1e-5)
     assert stats.nearest_median == pytest.approx(np.median(nearest), rel=1e-5)
     assert stats.neighbours_per_query == runtime.model.policy.config.kept
+    # Which dimensions that nearest distance is made of, summed over the steps.
+    assert stats.sources['names'] == [f'obs[{i}]' for i in range(11)]
+    np.testing.assert_allclose(stats.sources['share'], squared / squared.sum(), rtol=1e-3,
+                               atol=1e-6)
+    assert sources_by_key(stats.sources)['obs']['share'] == pytest.approx(1.0)
 
 
 def test_diagnose_counts_training_neighbours_from_the_samples_own_episode(hopper_data, tmp_path):
@@ -320,7 +331,8 @@ def test_darp_diagnose_cli_prints_both_sides_and_writes_json(bundles, tmp_path, 
     out = tmp_path / 'diag.json'
     assert main(['diagnose', '--model', str(bundles['bc']), '--episodes', '2', '--horizon', '5',
                  '--seed', '3', '--json', str(out)]) == 0
-    assert 'nearest median' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'nearest median' in printed
     figures = json.loads(out.read_text())
     assert figures['policy'] == 'bc' and figures['episodes'] == 2
     memory = PolicyRuntime.load(bundles['bc'], 'cpu').model.memory
@@ -328,6 +340,8 @@ def test_darp_diagnose_cli_prints_both_sides_and_writes_json(bundles, tmp_path, 
     # BC acts without neighbours: no offsets to report, only how far it strays.
     assert figures['closed_loop']['offset_median'] is None
     assert figures['closed_loop']['queries'] <= 10 and figures['closed_loop']['nearest_median'] > 0
+    assert 'distance to the nearest demonstration state, by key' in printed
+    assert len(figures['training']['sources']['share']) == memory.states.shape[1]
 
 
 def test_diagnose_names_an_environment_the_bundle_does_not_fit(bundles):
