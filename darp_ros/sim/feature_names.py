@@ -39,11 +39,13 @@ def aggregate_parts(obs: Mapping[str, np.ndarray], aggregate: str = AGGREGATE,
     Name each dimension of obs[aggregate] after the key whose values it holds, in order.
 
     Returns None when the other keys do not tile the aggregate exactly (then its dimensions
-    keep plain indices). Keys in exclude (the policy's own keys) are never taken as parts.
+    keep plain indices). Keys in exclude (the policy's own keys) are never taken as parts,
+    nor all-zero ones: a run of zeros fits anywhere (at reset robosuite reports joint
+    velocities and some object-to-gripper parts as zeros), so a caller asks again later.
     """
     whole = np.asarray(obs.get(aggregate, ())).reshape(-1)
     candidates = {k: np.asarray(v).reshape(-1) for k, v in obs.items()
-                  if k != aggregate and k not in exclude and np.ndim(v) == 1}
+                  if k != aggregate and k not in exclude and np.ndim(v) == 1 and np.any(v)}
     names, position = [], 0
     while position < len(whole):
         # The longest part that matches here: a 3-vector could also match a prefix of a 4-vector.
@@ -58,10 +60,15 @@ def aggregate_parts(obs: Mapping[str, np.ndarray], aggregate: str = AGGREGATE,
     return names
 
 
-def feature_names(spec: ObservationSpec,
-                  obs: Optional[Mapping[str, np.ndarray]] = None) -> List[str]:
-    """Name each feature dimension `key[i]`; an 'object' aggregate by its parts if obs has them."""
-    parts = aggregate_parts(obs, exclude=spec.names) if obs is not None else None
+def feature_names(spec: ObservationSpec, obs: Optional[Mapping[str, np.ndarray]] = None,
+                  parts: Optional[List[str]] = None) -> List[str]:
+    """
+    Name each feature dimension `key[i]`; an 'object' aggregate by its parts.
+
+    The parts come from parts (a list from aggregate_parts) or else from obs.
+    """
+    if parts is None and obs is not None:
+        parts = aggregate_parts(obs, exclude=spec.names)
     names = []
     for key in spec.keys:
         if key.name == AGGREGATE and parts is not None and len(parts) == key.feature_dim:

@@ -33,7 +33,7 @@ from darp_ros.core.runtime import PolicyRuntime, StepResult
 from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, camera_names
 from darp_ros.sim.evaluate import check_compatible
-from darp_ros.sim.feature_names import feature_names
+from darp_ros.sim.feature_names import aggregate_parts, feature_names
 from darp_ros.sim.gym_eval import (check_gym_compatible, DEFAULT_HORIZON, is_gymnasium,
                                    make_gym_env)
 from darp_ros.sim.rollout import run_episode
@@ -147,12 +147,12 @@ class _Recorder:
         self.runtime = runtime
         self.offsets, self.nearest, self.episodes = [], [], []
         self.queries, self.nearest_rows = [], []
-        self.names: Optional[List[str]] = None
+        self.parts: Optional[List[str]] = None   # names of the 'object' aggregate's dimensions
 
     def step(self, obs: Mapping[str, np.ndarray]) -> StepResult:
         """Act on obs through the runtime and record what the step met."""
-        if self.names is None:
-            self.names = feature_names(self.runtime.obs_spec, obs)
+        if self.parts is None:   # asked again each step: at reset some parts are all zeros
+            self.parts = aggregate_parts(obs, exclude=self.runtime.obs_spec.names)
         step = self.runtime.step(dict(obs))
         model = self.runtime.model
         with torch.no_grad():
@@ -169,8 +169,9 @@ class _Recorder:
 
     def stats(self) -> NeighbourStats:
         """Return the figures of every recorded step."""
+        names = feature_names(self.runtime.obs_spec, parts=self.parts)
         return _stats(self.nearest, self.offsets, self.episodes, sources=distance_sources(
-            np.stack(self.queries), np.stack(self.nearest_rows), self.names))
+            np.stack(self.queries), np.stack(self.nearest_rows), names))
 
 
 class _RecordingAgent(PolicyAgent):

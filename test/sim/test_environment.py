@@ -73,6 +73,9 @@ def test_every_dimension_of_the_object_aggregate_is_named_after_its_part(lift_en
     # Without a rollout's observation, or parts that do not tile it: plain indices.
     assert feature_names(spec)[start:start + 2] == ['object[0]', 'object[1]']
     assert aggregate_parts({'object': obs['object'], 'cube_pos': obs['cube_pos'] + 1}) is None
+    # A run of zeros (joint velocities at reset) fits anywhere, so it is never taken as a part.
+    assert aggregate_parts({'object': np.array([0.0, 0.0, 2.0]), 'robot0_joint_vel': np.zeros(2),
+                            'cube_z': np.array([2.0])}) is None
 
 
 def test_placement_scale_widens_the_initial_object_range():
