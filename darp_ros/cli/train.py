@@ -89,6 +89,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help=f'learning rate (default {TrainConfig.lr})')
     train.add_argument('--weight-decay', type=float, metavar='WD',
                        help=f'AdamW weight decay (default {TrainConfig.weight_decay})')
+    train.add_argument('--state-scale-floor', type=float, metavar='F',
+                       help="floor each state dimension's z-scoring spread at F times the "
+                            "median dimension's (default 0: each by its own spread; 1 keeps a "
+                            "barely-moving quaternion component from dominating distances)")
     train.add_argument('--seed', type=int, default=TrainConfig.seed, metavar='S',
                        help='seed of the split, initialisation and shuffling '
                             '(default %(default)s)')
@@ -171,7 +175,8 @@ def run(args) -> int:
     train = recipe.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 weight_decay=args.weight_decay, keep=args.keep,
                                 select_every=args.select_every,
-                                select_finalists=args.select_finalists, seed=args.seed,
+                                select_finalists=args.select_finalists,
+                                state_scale_floor=args.state_scale_floor, seed=args.seed,
                                 progress=not args.no_progress)
     options = TrainOptions(
         policy=recipe.policy, obs_keys=args.obs_keys, policy_config=recipe.policy_config,

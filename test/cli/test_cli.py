@@ -127,6 +127,17 @@ def test_set_and_k_reach_the_bundle(demos, tmp_path, capsys):
     assert manifest['training']['options']['train']['seed'] == 3
 
 
+def test_state_scale_floor_reaches_the_bundle_and_a_bad_one_is_named(demos, tmp_path, capsys):
+    out = tmp_path / 'bundle'
+    code, _, err = train(capsys, demos, out, 'bc', '--state-scale-floor', '1')
+    assert code == 0, err
+    manifest = info_json(capsys, out)
+    assert manifest['training']['options']['train']['state_scale_floor'] == 1.0
+    code, _, err = train(capsys, demos, tmp_path / 'other', 'bc', '--state-scale-floor', '-1')
+    assert_user_error(code, err, 'train', 'state_scale_floor')
+    assert not (tmp_path / 'other').exists()
+
+
 def test_image_policy_with_random_encoder(image_demos, tmp_path, capsys):
     out = tmp_path / 'bundle'
     code = main(['train', '--policy', 'vinn', '--dataset', str(image_demos), '--obs-keys',
