@@ -91,8 +91,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help=f'AdamW weight decay (default {TrainConfig.weight_decay})')
     train.add_argument('--state-scale-floor', type=float, metavar='F',
                        help="floor each state dimension's z-scoring spread at F times the "
-                            "median dimension's (default 0: each by its own spread; 1 keeps a "
-                            "barely-moving quaternion component from dominating distances)")
+                            "median dimension's (default 0: each by its own spread; 1 keeps "
+                            'a barely-moving quaternion component from dominating distances)')
     train.add_argument('--seed', type=int, default=TrainConfig.seed, metavar='S',
                        help='seed of the split, initialisation and shuffling '
                             '(default %(default)s)')
