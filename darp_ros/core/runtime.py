@@ -21,7 +21,7 @@ normalization, encoding, retrieval and inference are the same code everywhere.
 
 from dataclasses import dataclass
 import time
-from typing import Mapping, Tuple
+from typing import Mapping, Optional, Tuple
 
 from darp_ros.core.bundle import load_bundle
 from darp_ros.core.errors import ObservationError
@@ -50,6 +50,9 @@ class StepResult:
     neighbors: Tuple[Neighbor, ...]
     novelty: float        # distance to the nearest demonstration state (z-scored)
     latency_s: float
+    # The z-scored state the policy acted on, so diagnostics need not extract it again
+    # (with cameras that would run the encoder twice per step).
+    query: Optional[np.ndarray] = None
 
 
 class PolicyRuntime:
@@ -93,14 +96,15 @@ class PolicyRuntime:
         """Act on one observation and report the neighbors and latency."""
         start = time.perf_counter()
         features = self.extractor.one(obs)[None]
-        actions, output, novelty = self._infer(features)
+        actions, output, novelty, query = self._infer(features)
         neighbors = ()
         if output.episodes is not None:
             names = self.model.episode_names
             neighbors = tuple(
                 Neighbor(int(e), int(s), float(d), names[e] if 0 <= e < len(names) else '')
                 for e, s, d in zip(output.episodes[0], output.steps[0], output.distances[0]))
-        return StepResult(actions[0], neighbors, float(novelty[0]), time.perf_counter() - start)
+        return StepResult(actions[0], neighbors, float(novelty[0]),
+                          time.perf_counter() - start, query[0])
 
     def act_batch(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         """
@@ -108,7 +112,7 @@ class PolicyRuntime:
 
         Policies with history treat the batch as B parallel rollouts.
         """
-        actions, _, _ = self._infer(self.extractor(obs))
+        actions, _, _, _ = self._infer(self.extractor(obs))
         return actions
 
     # inference_mode, not just no_grad: it also skips version counting of every tensor.
@@ -123,7 +127,7 @@ class PolicyRuntime:
         if not np.all(np.isfinite(actions)):
             raise ObservationError(f'{model.policy.name} produced a non-finite action '
                                    f'{actions.tolist()}')
-        return actions.astype(np.float32), output, novelty
+        return actions.astype(np.float32), output, novelty, states.cpu().numpy()
 
     def _novelty(self, states: torch.Tensor, output) -> np.ndarray:
         if output.novelty is not None:

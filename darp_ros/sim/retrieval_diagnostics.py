@@ -154,13 +154,12 @@ class _Recorder:
         if self.parts is None:   # asked again each step: at reset some parts are all zeros
             self.parts = aggregate_parts(obs, exclude=self.runtime.obs_spec.names)
         step = self.runtime.step(dict(obs))
-        model = self.runtime.model
+        memory = self.runtime.model.memory
         with torch.no_grad():
-            query = model.state_normalizer.normalize(torch.as_tensor(
-                self.runtime.extractor.one(obs)[None], device=model.memory.states.device))
-            row = model.memory.search(query, 1).ids[0, 0]
-        self.queries.append(query[0].cpu().numpy())
-        self.nearest_rows.append(model.memory.states[row].cpu().numpy())
+            query = torch.as_tensor(step.query[None], device=memory.states.device)
+            row = memory.search(query, 1).ids[0, 0]
+        self.queries.append(step.query)
+        self.nearest_rows.append(memory.states[row].cpu().numpy())
         self.nearest.append(step.novelty)
         if step.neighbors:
             self.offsets.append(np.array([n.distance for n in step.neighbors]))

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Bad observations give an ObservationError naming the key; nothing is acted on."""
+"""Bad observations give an ObservationError naming the key; a good one reports what it met."""
 
 from darp_ros.core.errors import ConfigError, ObservationError
 from darp_ros.core.pipeline import train_model, TrainOptions
@@ -21,6 +21,7 @@ from darp_ros.core.training import TrainConfig
 from darp_ros.data.synthetic import make_episodes
 import numpy as np
 import pytest
+import torch
 
 
 @pytest.fixture(scope='module')
@@ -49,6 +50,17 @@ def test_bad_observation_is_named(runtime, obs, message):
 def test_extra_keys_are_ignored_and_column_vectors_accepted(runtime):
     action = runtime.act({'pos': np.zeros((2, 1)), 'extra': np.zeros(3), 'clock': np.ones(1)})
     np.testing.assert_array_equal(action, runtime.act(GOOD))
+
+
+def test_step_reports_the_z_scored_query_and_its_nearest_distance(runtime):
+    obs = {'pos': np.array([0.3, -0.2]), 'extra': np.array([0.1, 0.0, 0.5])}
+    step = runtime.step(obs)
+    model = runtime.model
+    raw = np.concatenate([obs['pos'], obs['extra']]).astype(np.float32)
+    expected = model.state_normalizer.normalize(torch.as_tensor(raw[None]))[0].numpy()
+    np.testing.assert_allclose(step.query, expected, rtol=1e-6)
+    nearest = torch.cdist(torch.as_tensor(step.query[None]), model.memory.states).min()
+    assert step.novelty == pytest.approx(float(nearest), rel=1e-5)
 
 
 def test_image_keys_need_an_encoder_choice():
