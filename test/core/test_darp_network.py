@@ -12,9 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""DARP's inference path regroups the first layer; it must stay the network that was trained."""
+"""DARP's inference shortcuts (regrouped first layer, kept history distances) change no action."""
 
-from darp_ros.core.policies.darp import DARPConfig, DARPNetwork
+from darp_ros.core.memory import DemoMemory
+from darp_ros.core.policies.darp import DARPConfig, DARPNetwork, DARPPolicy
+import numpy as np
 import pytest
 import torch
 
@@ -61,3 +63,19 @@ def test_inference_follows_weight_updates():
     with torch.no_grad():
         torch.testing.assert_close(reloaded(query, states, actions), literal,
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_a_rollout_acts_the_same_with_kept_history_distances():
+    rng = np.random.default_rng(0)
+    memory = DemoMemory(rng.normal(size=(60, 5)), rng.normal(size=(60, 2)),
+                        np.repeat(np.arange(6), 10), np.tile(np.arange(10), 6), device='cpu')
+    config = DARPConfig(k=24, history_len=4, history_keep_ratio=0.5)
+    torch.manual_seed(0)
+    kept, gathered = DARPPolicy(config, 5, 2), DARPPolicy(config, 5, 2)
+    gathered.network.load_state_dict(kept.network.state_dict())
+    gathered._distances_pay = lambda memory, batch: False
+    assert kept._distances_pay(memory, 1)        # 60 rows < 24 candidates x 4 lags
+    for query in torch.as_tensor(rng.normal(size=(7, 1, 5)), dtype=torch.float32):
+        a, b = kept.act(query, memory), gathered.act(query, memory)
+        assert np.array_equal(a.episodes, b.episodes) and np.array_equal(a.steps, b.steps)
+        torch.testing.assert_close(a.actions, b.actions)

@@ -128,6 +128,40 @@ def test_query_history_counts_its_real_lags():
     assert history.real == 0
 
 
+@pytest.mark.parametrize('masked', [True, False])
+def test_kept_lag_distances_rerank_exactly_as_the_gathered_states(masked):
+    mem = memory(episodes=5, length=8, dim=4, seed=3)
+    history = QueryHistory(6)
+    rng = np.random.default_rng(1)
+    for step in range(9):       # through the padded start and past the lookback
+        query = torch.as_tensor(rng.normal(size=(2, 4)), dtype=torch.float32)
+        hist = history.push(query)
+        lags = torch.full((2,), history.real) if masked else None
+        nb = mem.search(query, 20)
+        gathered = rerank(mem, nb, hist, -0.5, keep=7, query_lags=lags)
+        kept = rerank(mem, nb, hist, -0.5, keep=7, query_lags=lags,
+                      lag_distances=history.distances_to(mem.states))
+        assert torch.equal(kept.ids, gathered.ids)
+        torch.testing.assert_close(kept.distances, gathered.distances)
+
+
+def test_lag_distances_follow_the_rows_and_the_batch():
+    history = QueryHistory(3)
+    first, second = torch.randn(5, 2), torch.randn(7, 2)
+    for _ in range(2):
+        history.push(torch.randn(1, 2))
+    history.distances_to(first)
+    states = history.push(torch.randn(1, 2))
+    # Asked about other rows, every held lag is measured again, the padding included.
+    expected = torch.cdist(states[0], second)[None]
+    torch.testing.assert_close(history.distances_to(second), expected)
+    # A new batch size is a new set of rollouts: nothing of the old one is kept.
+    states = history.push(torch.randn(2, 2))
+    assert history.real == 1
+    torch.testing.assert_close(history.distances_to(second),
+                               torch.cdist(states[:, 0], second)[:, None].expand(2, 3, 7))
+
+
 def test_rows_must_keep_episodes_contiguous():
     with pytest.raises(ConfigError, match='contiguous'):
         DemoRows(np.zeros((3, 1)), np.zeros((3, 1)), [0, 1, 0], [0, 0, 1])
