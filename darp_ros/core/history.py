@@ -20,9 +20,28 @@ from darp_ros.core.memory import DemoRows, Neighbors
 import torch
 
 
+def history_ids(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
+    """Row ids of rows ids and their length-1 predecessors, newest first: (B, L)."""
+    return torch.stack([rows.previous(ids, lag) for lag in range(length)], dim=1)
+
+
 def stack_history(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
     """States of rows ids and their length-1 predecessors, newest first: (B, L, D)."""
-    return torch.stack([rows.states[rows.previous(ids, lag)] for lag in range(length)], dim=1)
+    return rows.states[history_ids(rows, ids, length)]
+
+
+def distances(queries: torch.Tensor, rows: torch.Tensor,
+              rows_sq: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """
+    (B, N) Euclidean distances of queries (B, D) to rows (N, D), as |r|^2 - 2 r.q + |q|^2.
+
+    One matrix product: at 10,000 image rows ten times faster than forming every
+    difference; equal to float rounding. rows_sq, the rows' squared norms, may be passed in.
+    """
+    if rows_sq is None:
+        rows_sq = (rows * rows).sum(dim=1)
+    squared = rows_sq[None] - 2 * queries @ rows.T + (queries * queries).sum(dim=1, keepdim=True)
+    return squared.clamp_min(0).sqrt()
 
 
 def real_lags(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
@@ -71,11 +90,7 @@ class QueryHistory:
             self._rows_sq = (rows * rows).sum(dim=1)
         for i, states in enumerate(self._states):
             if self._distances[i] is None:
-                # |r|^2 - 2 r.q + |q|^2: one matrix-vector product, ten times faster than
-                # forming every difference at 10,000 image rows; equal to float rounding.
-                squared = (self._rows_sq[None] - 2 * states @ rows.T
-                           + (states * states).sum(dim=1, keepdim=True))
-                self._distances[i] = squared.clamp_min(0).sqrt()
+                self._distances[i] = distances(states, rows, self._rows_sq)
         return torch.stack(self._padded(self._distances), dim=1)
 
     def _padded(self, lags: list) -> list:

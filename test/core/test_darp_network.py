@@ -15,6 +15,7 @@
 """DARP's inference shortcuts (regrouped first layer, kept history distances) change no action."""
 
 from darp_ros.core.memory import DemoMemory
+from darp_ros.core.policies import darp as darp_module
 from darp_ros.core.policies.darp import DARPConfig, DARPNetwork, DARPPolicy
 import numpy as np
 import pytest
@@ -79,3 +80,35 @@ def test_a_rollout_acts_the_same_with_kept_history_distances():
         a, b = kept.act(query, memory), gathered.act(query, memory)
         assert np.array_equal(a.episodes, b.episodes) and np.array_equal(a.steps, b.steps)
         torch.testing.assert_close(a.actions, b.actions)
+
+
+@pytest.mark.parametrize('config', [DARPConfig(), DARPConfig(aggregator='set'),
+                                    DARPConfig(head='gmm')], ids=['mean', 'set', 'gmm'])
+def test_training_from_row_ids_is_the_literal_loss_and_gradient(config):
+    generator = torch.Generator().manual_seed(1)
+    states, actions = torch.randn(40, 19, generator=generator), torch.randn(40, 7)
+    nb = torch.randint(0, 40, (3, 16), generator=generator)
+    query, target = torch.randn(3, 19, generator=generator), torch.randn(3, 7)
+    torch.manual_seed(0)
+    network = DARPNetwork(19, 7, config)
+    literal = network.loss(query, states[nb], actions[nb], target)
+    literal_grads = torch.autograd.grad(literal, list(network.parameters()))
+    from_rows = network.loss_from_rows(query, states, actions, nb, target)
+    grads = torch.autograd.grad(from_rows, list(network.parameters()))
+    torch.testing.assert_close(from_rows, literal, rtol=1e-5, atol=1e-6)
+    for got, expected in zip(grads, literal_grads):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('missing', ['mask', 'hold'])
+def test_training_neighbours_are_the_same_from_pairwise_distances(missing, monkeypatch):
+    rng = np.random.default_rng(2)
+    memory = DemoMemory(rng.normal(size=(80, 6)), rng.normal(size=(80, 2)),
+                        np.repeat(np.arange(8), 10), np.tile(np.arange(10), 8), device='cpu')
+    policy = DARPPolicy(DARPConfig(k=30, history_len=5, history_keep_ratio=0.3,
+                                   history_missing=missing), 6, 2)
+    pairwise = policy.training_neighbors(memory)
+    monkeypatch.setattr(darp_module, 'PAIRWISE_FLOATS', 0)      # too small: the gather path
+    gathered = policy.training_neighbors(memory)
+    assert pairwise.shape == (80, 9)
+    assert torch.equal(pairwise, gathered)

@@ -20,7 +20,7 @@ import math
 from typing import Optional
 
 from darp_ros.core.errors import ConfigError
-from darp_ros.core.history import QueryHistory, real_lags, rerank, stack_history
+from darp_ros.core.history import distances, history_ids, QueryHistory, real_lags, rerank
 from darp_ros.core.memory import DemoMemory, DemoRows, Neighbors
 from darp_ros.core.networks import GaussianMixtureHead, MLP, SetAttentionPool
 from darp_ros.core.policies.base import (neighbor_output, Policy, PolicyOutput, register_policy,
@@ -38,6 +38,8 @@ CHUNK = 4096
 CHUNK_FLOATS = 1 << 27      # 512 MiB of float32 per chunk
 # A rollout's history distances to every memory row are held between steps: at most 64 MiB.
 HELD_FLOATS = 1 << 24
+# Training re-ranks with the memory's pairwise distances when they fit: up to 8,192 rows.
+PAIRWISE_FLOATS = 1 << 26
 
 
 def rows_per_chunk(floats_per_row: int) -> int:
@@ -124,30 +126,42 @@ class DARPNetwork(nn.Module):
         """Candidates for every neighbor, aggregated over the set: (B, width)."""
         if torch.is_grad_enabled():
             offset = (nb_states - query[:, None, :]) / math.sqrt(2.0)
-            candidates = self.row_net(torch.cat([nb_states, nb_actions, offset], dim=-1))
+            first = self.row_net.net[0](torch.cat([nb_states, nb_actions, offset], dim=-1))
         else:
-            candidates = self.row_net.net[1:](self._split_first_layer(query, nb_states,
-                                                                      nb_actions))
+            first = self._split_first_layer(query, nb_states, nb_actions)
+        return self._aggregate(first)
+
+    def pooled_from_rows(self, query, states, actions, nb) -> torch.Tensor:
+        """
+        pooled() for neighbours given as ids nb (B, m) into memory rows (states, actions).
+
+        The first layer's neighbour part is computed once per memory row and then indexed,
+        not once per (query, neighbour) pair: with image features and ~150 kept neighbours
+        per sample a batch of 64 holds ~10,000 pairs of 2,000 rows, and that layer is most
+        of the network's work. The same function as pooled(), gradients included.
+        """
+        first = self.row_net.net[0]
+        w_state, w_action, w_query = _regrouped(first.weight, states.shape[1], actions.shape[1])
+        per_row = states @ w_state + actions @ w_action
+        return self._aggregate(per_row[nb] + (first.bias - query @ w_query)[:, None, :])
+
+    def _aggregate(self, first_layer: torch.Tensor) -> torch.Tensor:
+        candidates = self.row_net.net[1:](first_layer)
         return candidates.mean(dim=1) if self.pool is None else self.pool(candidates)
 
     def _split_first_layer(self, query, nb_states, nb_actions) -> torch.Tensor:
         """
         Apply the row network's first layer without building the rows: the sum regrouped.
 
-        W [s_j, a_j, (s_j - q)/sqrt2] + b = (W_s + W_o/sqrt2) s_j + W_a a_j + (b - W_o q/sqrt2),
-        so the query's part is computed once instead of k times and the state columns are
-        read once: at 1033-wide image features the whole network went from 0.59 to 0.44 ms
-        (k = 16, one CPU thread). Inference only; training keeps the literal rows.
+        The query's part is computed once instead of k times and the state columns are read
+        once: at 1033-wide image features the whole network went from 0.59 to 0.44 ms (k = 16,
+        one CPU thread). Inference only; the weights are regrouped once per weight update.
         """
         first = self.row_net.net[0]
         key = (first.weight.data_ptr(), first.weight._version, first.weight.device)
         if self._split_key != key:
-            dim = query.shape[1]
-            weight = first.weight.detach()
-            w_offset = weight[:, dim + nb_actions.shape[2]:] / math.sqrt(2.0)
-            self._split = ((weight[:, :dim] + w_offset).T.contiguous(),
-                           weight[:, dim:dim + nb_actions.shape[2]].T.contiguous(),
-                           w_offset.T.contiguous())
+            self._split = tuple(w.contiguous() for w in _regrouped(
+                first.weight.detach(), query.shape[1], nb_actions.shape[2]))
             self._split_key = key
         w_state, w_action, w_query = self._split
         per_query = first.bias.detach() - query @ w_query
@@ -156,15 +170,35 @@ class DARPNetwork(nn.Module):
     def forward(self, query, nb_states, nb_actions) -> torch.Tensor:
         """Return the action (B, A)."""
         h = self.pooled(query, nb_states, nb_actions)
-        if self.gmm is not None:
-            return self.gmm.mode(h)
-        return h if self.out is None else self.out(h)
+        return self.gmm.mode(h) if self.gmm is not None else self._head(h)
 
     def loss(self, query, nb_states, nb_actions, target) -> torch.Tensor:
         """MSE on z-scored actions, or the mixture's negative log-likelihood."""
+        return self._loss(self.pooled(query, nb_states, nb_actions), target)
+
+    def loss_from_rows(self, query, states, actions, nb, target) -> torch.Tensor:
+        """loss() for neighbours given as ids into memory rows (see pooled_from_rows)."""
+        return self._loss(self.pooled_from_rows(query, states, actions, nb), target)
+
+    def _head(self, h: torch.Tensor) -> torch.Tensor:
+        return h if self.out is None else self.out(h)
+
+    def _loss(self, h: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.gmm is not None:
-            return self.gmm.nll(self.pooled(query, nb_states, nb_actions), target)
-        return torch.mean((self(query, nb_states, nb_actions) - target) ** 2)
+            return self.gmm.nll(h, target)
+        return torch.mean((self._head(h) - target) ** 2)
+
+
+def _regrouped(weight: torch.Tensor, state_dim: int, action_dim: int):
+    """
+    Regroup the first layer's weight W over rows [s_j, a_j, (s_j - q)/sqrt2] by input.
+
+    W [s_j, a_j, (s_j - q)/sqrt2] = (W_s + W_o/sqrt2) s_j + W_a a_j - (W_o/sqrt2) q; returns
+    those three matrices transposed, for right-multiplying rows of s_j, a_j and q.
+    """
+    w_offset = weight[:, state_dim + action_dim:] / math.sqrt(2.0)
+    return ((weight[:, :state_dim] + w_offset).T, weight[:, state_dim:state_dim + action_dim].T,
+            w_offset.T)
 
 
 @register_policy
@@ -203,15 +237,28 @@ class DARPPolicy(Policy):
 
     def _cache(self, memory: DemoMemory, rows: DemoRows, exclude_self: bool) -> torch.Tensor:
         """Neighbor ids of every row, computed once before training."""
-        out = []
-        chunk = rows_per_chunk(self.config.k * self.config.history_len * memory.state_dim)
+        length = self.config.history_len
+        # The rows are the memory itself (training): every lag of a sample's history is a
+        # memory row, so its distances to all rows are a row of one pairwise matrix, and
+        # re-ranking reads those instead of gathering k * L states per sample.
+        pairwise = None
+        if length > 1 and rows is memory and len(memory) ** 2 <= PAIRWISE_FLOATS:
+            pairwise = distances(memory.states, memory.states)
+            pairwise.fill_diagonal_(0.0)       # a row's distance to itself, exactly
+        per_row = (length * len(memory) if pairwise is not None
+                   else self.config.k * length * memory.state_dim)
+        out, chunk = [], rows_per_chunk(per_row)
         for first in range(0, len(rows), chunk):
             ids = torch.arange(first, min(first + chunk, len(rows)), device=rows.states.device)
-            history = (stack_history(rows, ids, self.config.history_len)
-                       if self.config.history_len > 1 else None)
-            lags = real_lags(rows, ids, self.config.history_len)
+            history, lag_distances = None, None
+            if length > 1:
+                past = history_ids(rows, ids, length)
+                history = rows.states[past]
+                lag_distances = pairwise[past] if pairwise is not None else None
+            lags = real_lags(rows, ids, length)
             exclude = ids.cpu().numpy() if exclude_self else None
-            out.append(self.neighbors(memory, rows.states[ids], history, exclude, lags).ids)
+            out.append(self.neighbors(memory, rows.states[ids], history, exclude, lags,
+                                      lag_distances).ids)
         return torch.cat(out)
 
     def training_neighbors(self, memory: DemoMemory) -> torch.Tensor:
@@ -236,8 +283,13 @@ class DARPPolicy(Policy):
 
         def batch_loss(ids):
             nb = train_nb[ids]
-            return self.network.loss(jitter(memory.states[ids], train), memory.states[nb],
-                                     memory.actions[nb], memory.actions[ids])
+            query = jitter(memory.states[ids], train)
+            # Fewer memory rows than (sample, neighbour) pairs: run the first layer per row.
+            if len(memory) < nb.numel():
+                return self.network.loss_from_rows(query, memory.states, memory.actions, nb,
+                                                   memory.actions[ids])
+            return self.network.loss(query, memory.states[nb], memory.actions[nb],
+                                     memory.actions[ids])
 
         def val_loss():
             total = 0.0
