@@ -16,7 +16,8 @@
 
 from darp_ros.core.memory import DemoMemory
 from darp_ros.core.policies import darp as darp_module
-from darp_ros.core.policies.darp import DARPConfig, DARPNetwork, DARPPolicy
+from darp_ros.core.policies.darp import DARPConfig, DARPPolicy
+from darp_ros.core.policies.darp_network import DARPNetwork
 import numpy as np
 import pytest
 import torch
