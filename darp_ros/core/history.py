@@ -25,11 +25,6 @@ def history_ids(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
     return torch.stack([rows.previous(ids, lag) for lag in range(length)], dim=1)
 
 
-def stack_history(rows: DemoRows, ids: torch.Tensor, length: int) -> torch.Tensor:
-    """States of rows ids and their length-1 predecessors, newest first: (B, L, D)."""
-    return rows.states[history_ids(rows, ids, length)]
-
-
 def distances(queries: torch.Tensor, rows: torch.Tensor,
               rows_sq: Optional[torch.Tensor] = None) -> torch.Tensor:
     """

@@ -15,7 +15,7 @@
 """Retrieval over demonstration rows: self-exclusion, own-episode exclusion, history."""
 
 from darp_ros.core.errors import ConfigError
-from darp_ros.core.history import QueryHistory, rerank, stack_history
+from darp_ros.core.history import history_ids, QueryHistory, rerank
 from darp_ros.core.index import IndexConfig
 from darp_ros.core.memory import DemoMemory, DemoRows
 import numpy as np
@@ -88,7 +88,7 @@ def test_history_steps_back_inside_the_episode_only():
     ids = torch.tensor([2, 3, 5])
     assert rows.previous(ids, 1).tolist() == [1, 3, 4]
     assert rows.previous(ids, 5).tolist() == [0, 3, 3]
-    assert stack_history(rows, torch.tensor([4]), 3)[0, :, 0].tolist() == [4, 3, 3]
+    assert rows.states[history_ids(rows, torch.tensor([4]), 3)][0, :, 0].tolist() == [4, 3, 3]
 
 
 def test_history_rerank_prefers_matching_pasts():
