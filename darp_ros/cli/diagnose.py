@@ -23,7 +23,8 @@ ROWS = (('neighbours per query', 'neighbours_per_query', '.1f'),
         ('offset median', 'offset_median', '.3f'), ('offset p90', 'offset_p90', '.3f'),
         ('nearest median', 'nearest_median', '.3f'), ('nearest p90', 'nearest_p90', '.3f'),
         ("from the sample's episode", 'own_episode_share', '.1%'),
-        ('adjacent frames (<= 2 steps)', 'adjacent_share', '.1%'))
+        ('adjacent frames (<= 2 steps)', 'adjacent_share', '.1%'),
+        ('nearest demo switches per step', 'nearest_switch_share', '.1%'))
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -60,6 +60,10 @@ class NeighbourStats:
     episodes_per_query: Optional[float] = None  # distinct demonstrations among them
     own_episode_share: Optional[float] = None   # training only: from the sample's episode
     adjacent_share: Optional[float] = None      # training only: within ADJACENT_STEPS
+    # Closed loop only: share of steps whose nearest demonstration state lies in another
+    # demonstration than the previous step's. A replayed demonstration stays coherent only
+    # while this stays low; each switch splices two demonstrators' styles.
+    nearest_switch_share: Optional[float] = None
     # Per feature dimension: names, share of the summed squared nearest distance, |z| p99.
     sources: Optional[Dict[str, list]] = None
 
@@ -140,6 +144,14 @@ def training_neighbours(runtime: PolicyRuntime,
                   own_episode_share=float(own.mean()), adjacent_share=float(adjacent.mean()))
 
 
+def switch_share(sequences: List[List[int]]) -> Optional[float]:
+    """Share of consecutive pairs, within each sequence, whose two values differ."""
+    pairs = sum(max(0, len(s) - 1) for s in sequences)
+    if pairs == 0:
+        return None
+    return sum(int(np.count_nonzero(np.diff(s))) for s in sequences) / pairs
+
+
 class _Recorder:
     """Collects every step's kept neighbours, its z-scored query and that query's nearest row."""
 
@@ -147,7 +159,12 @@ class _Recorder:
         self.runtime = runtime
         self.offsets, self.nearest, self.episodes = [], [], []
         self.queries, self.nearest_rows = [], []
+        self.nearest_episodes: List[List[int]] = []   # per rollout, each step's
         self.parts: Optional[List[str]] = None   # names of the 'object' aggregate's dimensions
+
+    def start_rollout(self) -> None:
+        """Begin a new rollout: its first step is no switch from the last one's."""
+        self.nearest_episodes.append([])
 
     def step(self, obs: Mapping[str, np.ndarray]) -> StepResult:
         """Act on obs through the runtime and record what the step met."""
@@ -160,6 +177,9 @@ class _Recorder:
             row = memory.search(query, 1).ids[0, 0]
         self.queries.append(step.query)
         self.nearest_rows.append(memory.states[row].cpu().numpy())
+        if not self.nearest_episodes:
+            self.start_rollout()
+        self.nearest_episodes[-1].append(int(memory.episodes[int(row)]))
         self.nearest.append(step.novelty)
         if step.neighbors:
             self.offsets.append(np.array([n.distance for n in step.neighbors]))
@@ -170,13 +190,18 @@ class _Recorder:
         """Return the figures of every recorded step."""
         names = feature_names(self.runtime.obs_spec, parts=self.parts)
         return _stats(self.nearest, self.offsets, self.episodes, sources=distance_sources(
-            np.stack(self.queries), np.stack(self.nearest_rows), names))
+            np.stack(self.queries), np.stack(self.nearest_rows), names),
+            nearest_switch_share=switch_share(self.nearest_episodes))
 
 
 class _RecordingAgent(PolicyAgent):
     def __init__(self, runtime: PolicyRuntime, recorder: _Recorder):
         super().__init__(runtime)
         self.recorder = recorder
+
+    def reset(self, env, seed: int) -> None:
+        super().reset(env, seed)
+        self.recorder.start_rollout()
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         return self.recorder.step(obs).action
@@ -202,6 +227,7 @@ def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
         for seed in seeds:
             obs, _ = env.reset(seed=int(seed))
             runtime.reset()
+            recorder.start_rollout()
             for _ in range(horizon or DEFAULT_HORIZON):
                 step = recorder.step({key: obs.astype(np.float32)})
                 obs, _, terminated, truncated, _ = env.step(np.clip(step.action, low, high))

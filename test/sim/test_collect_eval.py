@@ -157,8 +157,12 @@ def test_a_killed_worker_loses_only_its_unfinished_episodes():
 
 def test_diagnose_rolls_out_in_robosuite(lift_model, tmp_path):
     out = tmp_path / 'diag.json'
-    assert main(['-q', 'diagnose', '--model', str(lift_model), '--episodes', '1',
+    assert main(['-q', 'diagnose', '--model', str(lift_model), '--episodes', '2',
                  '--horizon', '4', '--json', str(out)]) == 0
     figures = json.loads(out.read_text())
-    assert figures['closed_loop']['queries'] == 4
+    assert figures['closed_loop']['queries'] == 8
+    # Six pairs of consecutive steps within the two rollouts, not seven across them.
+    assert figures['closed_loop']['nearest_switch_share'] * 6 == pytest.approx(
+        round(figures['closed_loop']['nearest_switch_share'] * 6))
+    assert figures['training']['nearest_switch_share'] is None
     assert figures['training']['nearest_median'] > 0

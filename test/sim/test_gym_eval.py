@@ -25,7 +25,7 @@ from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
 from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, sources_by_key, \
-    training_neighbours
+    switch_share, training_neighbours
 from darp_ros.sim.selection import closed_loop_scorer
 import gymnasium
 import numpy as np
@@ -307,6 +307,34 @@ def test_diagnose_reports_the_offsets_each_rollout_step_met(bundles):
     np.testing.assert_allclose(stats.sources['share'], squared / squared.sum(), rtol=1e-3,
                                atol=1e-6)
     assert sources_by_key(stats.sources)['obs']['share'] == pytest.approx(1.0)
+
+
+def test_diagnose_counts_switches_of_the_nearest_demonstration_within_each_rollout(bundles):
+    runtime = PolicyRuntime.load(bundles['bc'], 'cpu')
+    stats = rollout_neighbours(runtime, 20, 2, horizon=6)
+    memory, normalizer = runtime.model.memory, runtime.model.state_normalizer
+    switches = pairs = 0
+    env = make_gym_env({'env_name': ENV})
+    for seed in (20, 21):     # by hand: each rollout's nearest demonstration, step by step
+        obs, _ = env.reset(seed=seed)
+        runtime.reset()
+        previous = None
+        for _ in range(6):
+            query = normalizer.normalize(obs.astype(np.float32))
+            row = np.argmin(np.linalg.norm(memory.states.numpy() - query, axis=1))
+            if previous is not None:    # a new rollout's first step is no switch
+                pairs += 1
+                switches += int(memory.episodes[row] != previous)
+            previous = memory.episodes[row]
+            action = runtime.act({'obs': obs.astype(np.float32)})
+            obs, _, terminated, _, _ = env.step(np.clip(action, -1, 1))
+            if terminated:
+                break
+    env.close()
+    assert stats.queries == pairs + 2
+    assert stats.nearest_switch_share == pytest.approx(switches / pairs)
+    assert switch_share([[1, 1, 2], [3, 3]]) == pytest.approx(1 / 3)
+    assert switch_share([[4]]) is None
 
 
 def test_diagnose_counts_training_neighbours_from_the_samples_own_episode(hopper_data, tmp_path):
