@@ -74,6 +74,29 @@ def sources_table(training, rollout) -> str:
     return '\n'.join(lines)
 
 
+def _mean_switches(rollouts) -> str:
+    shares = [r['nearest_switch_share'] for r in rollouts
+              if r['nearest_switch_share'] is not None]
+    return format(sum(shares) / len(shares), '.1%') if shares else '-'
+
+
+def rollouts_line(rollouts) -> str:
+    """How the rollouts ended, and the nearest-demonstration switches of the better ones."""
+    if not rollouts:
+        return 'no rollouts'
+    if 'success' in rollouts[0]:
+        won = [r for r in rollouts if r['success']]
+        lost = [r for r in rollouts if not r['success']]
+        return (f'rollouts: {len(won)}/{len(rollouts)} succeeded; nearest demo switches per '
+                f'step {_mean_switches(won)} in those, {_mean_switches(lost)} in the others')
+    ranked = sorted(rollouts, key=lambda r: r['return'], reverse=True)
+    half = (len(ranked) + 1) // 2
+    mean = sum(r['return'] for r in rollouts) / len(rollouts)
+    return (f'rollouts: mean return {mean:.1f}; nearest demo switches per step '
+            f'{_mean_switches(ranked[:half])} in the better half, '
+            f'{_mean_switches(ranked[half:])} in the others')
+
+
 def run(args) -> int:
     """Compute both sides, print them side by side, write --json."""
     import torch
@@ -87,6 +110,7 @@ def run(args) -> int:
     print(f'{runtime.policy_name}: {args.episodes} episodes from seed {args.seed}; '
           'distances in z-scored state units')
     print(table(training, rollout))
+    print(rollouts_line(rollout['rollouts']))
     print(sources_table(training, rollout))
     if args.json:
         write_json(args.json, {'model': args.model, 'policy': runtime.policy_name,

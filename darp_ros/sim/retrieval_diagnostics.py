@@ -64,6 +64,9 @@ class NeighbourStats:
     # demonstration than the previous step's. A replayed demonstration stays coherent only
     # while this stays low; each switch splices two demonstrators' styles.
     nearest_switch_share: Optional[float] = None
+    # Closed loop only: per rollout, its seed, outcome (success or return), steps and switch
+    # share, so a figure can be set against whether the episode went well.
+    rollouts: Optional[List[dict]] = None
     # Per feature dimension: names, share of the summed squared nearest distance, |z| p99.
     sources: Optional[Dict[str, list]] = None
 
@@ -160,11 +163,17 @@ class _Recorder:
         self.offsets, self.nearest, self.episodes = [], [], []
         self.queries, self.nearest_rows = [], []
         self.nearest_episodes: List[List[int]] = []   # per rollout, each step's
+        self.rollouts: List[dict] = []
         self.parts: Optional[List[str]] = None   # names of the 'object' aggregate's dimensions
 
     def start_rollout(self) -> None:
         """Begin a new rollout: its first step is no switch from the last one's."""
         self.nearest_episodes.append([])
+
+    def finish_rollout(self, seed: int, steps: int, outcome: dict) -> None:
+        """Record how the rollout just run ended: outcome is {'success': bool} or {'return': x}."""
+        self.rollouts.append({'seed': int(seed), **outcome, 'steps': int(steps),
+                              'nearest_switch_share': switch_share(self.nearest_episodes[-1:])})
 
     def step(self, obs: Mapping[str, np.ndarray]) -> StepResult:
         """Act on obs through the runtime and record what the step met."""
@@ -191,7 +200,7 @@ class _Recorder:
         names = feature_names(self.runtime.obs_spec, parts=self.parts)
         return _stats(self.nearest, self.offsets, self.episodes, sources=distance_sources(
             np.stack(self.queries), np.stack(self.nearest_rows), names),
-            nearest_switch_share=switch_share(self.nearest_episodes))
+            nearest_switch_share=switch_share(self.nearest_episodes), rollouts=self.rollouts)
 
 
 class _RecordingAgent(PolicyAgent):
@@ -213,8 +222,10 @@ def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
     try:
         agent = _RecordingAgent(runtime, recorder)
         for seed in seeds:
-            run_episode(env, agent, seed, horizon or task_spec(env_args['env_name']).horizon,
-                        camera_names(env_args))
+            result = run_episode(env, agent, seed,
+                                 horizon or task_spec(env_args['env_name']).horizon,
+                                 camera_names(env_args))
+            recorder.finish_rollout(seed, result.steps, {'success': bool(result.success)})
     finally:
         env.close()
 
@@ -228,11 +239,14 @@ def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
             obs, _ = env.reset(seed=int(seed))
             runtime.reset()
             recorder.start_rollout()
-            for _ in range(horizon or DEFAULT_HORIZON):
+            total, steps = 0.0, 0
+            for steps in range(1, (horizon or DEFAULT_HORIZON) + 1):
                 step = recorder.step({key: obs.astype(np.float32)})
-                obs, _, terminated, truncated, _ = env.step(np.clip(step.action, low, high))
+                obs, reward, terminated, truncated, _ = env.step(np.clip(step.action, low, high))
+                total += float(reward)
                 if terminated or truncated:
                     break
+            recorder.finish_rollout(seed, steps, {'return': total})
     finally:
         env.close()
 

@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 from darp_ros import __version__
+from darp_ros.cli.diagnose import rollouts_line
 from darp_ros.cli.main import main
 from darp_ros.core.policies import policy_names
 from darp_ros.data.hdf5_writer import write_demos
@@ -261,3 +262,16 @@ def test_console_entry_in_a_subprocess(darp_bundle):
     assert result.returncode == 2
     assert result.stderr.startswith('darp info: error: ')
     assert 'Traceback' not in result.stderr
+
+
+def test_diagnose_sets_switches_against_how_the_rollouts_ended():
+    won = {'seed': 1, 'success': True, 'steps': 40, 'nearest_switch_share': 0.1}
+    lost = {'seed': 2, 'success': False, 'steps': 250, 'nearest_switch_share': 0.02}
+    line = rollouts_line([won, lost, dict(lost, seed=3, nearest_switch_share=0.04)])
+    assert line == ('rollouts: 1/3 succeeded; nearest demo switches per step 10.0% in those, '
+                    '3.0% in the others')
+    returns = [{'seed': s, 'return': r, 'steps': 9, 'nearest_switch_share': w}
+               for s, r, w in ((1, 10.0, 0.5), (2, 30.0, 0.1), (3, 20.0, None))]
+    assert rollouts_line(returns) == ('rollouts: mean return 20.0; nearest demo switches per '
+                                      'step 10.0% in the better half, 50.0% in the others')
+    assert rollouts_line([]) == 'no rollouts'

@@ -165,4 +165,7 @@ def test_diagnose_rolls_out_in_robosuite(lift_model, tmp_path):
     assert figures['closed_loop']['nearest_switch_share'] * 6 == pytest.approx(
         round(figures['closed_loop']['nearest_switch_share'] * 6))
     assert figures['training']['nearest_switch_share'] is None
+    rollouts = figures['closed_loop']['rollouts']
+    assert [(r['seed'], r['success'], r['steps']) for r in rollouts] == [
+        (50000, False, 4), (50001, False, 4)]
     assert figures['training']['nearest_median'] > 0

@@ -314,11 +314,13 @@ def test_diagnose_counts_switches_of_the_nearest_demonstration_within_each_rollo
     stats = rollout_neighbours(runtime, 20, 2, horizon=6)
     memory, normalizer = runtime.model.memory, runtime.model.state_normalizer
     switches = pairs = 0
+    returns = []
     env = make_gym_env({'env_name': ENV})
     for seed in (20, 21):     # by hand: each rollout's nearest demonstration, step by step
         obs, _ = env.reset(seed=seed)
         runtime.reset()
         previous = None
+        returns.append(0.0)
         for _ in range(6):
             query = normalizer.normalize(obs.astype(np.float32))
             row = np.argmin(np.linalg.norm(memory.states.numpy() - query, axis=1))
@@ -327,11 +329,16 @@ def test_diagnose_counts_switches_of_the_nearest_demonstration_within_each_rollo
                 switches += int(memory.episodes[row] != previous)
             previous = memory.episodes[row]
             action = runtime.act({'obs': obs.astype(np.float32)})
-            obs, _, terminated, _, _ = env.step(np.clip(action, -1, 1))
+            obs, reward, terminated, _, _ = env.step(np.clip(action, -1, 1))
+            returns[-1] += reward
             if terminated:
                 break
     env.close()
     assert stats.queries == pairs + 2
+    # Each rollout's own figures, to set against how it went.
+    assert [r['seed'] for r in stats.rollouts] == [20, 21]
+    assert [r['return'] for r in stats.rollouts] == pytest.approx(returns)
+    assert sum(r['steps'] for r in stats.rollouts) == stats.queries
     assert stats.nearest_switch_share == pytest.approx(switches / pairs)
     assert switch_share([[1, 1, 2], [3, 3]]) == pytest.approx(1 / 3)
     assert switch_share([[4]]) is None
@@ -369,6 +376,7 @@ def test_darp_diagnose_cli_prints_both_sides_and_writes_json(bundles, tmp_path, 
     assert figures['closed_loop']['offset_median'] is None
     assert figures['closed_loop']['queries'] <= 10 and figures['closed_loop']['nearest_median'] > 0
     assert 'distance to the nearest demonstration state, by key' in printed
+    assert 'rollouts: mean return' in printed
     assert len(figures['training']['sources']['share']) == memory.states.shape[1]
 
 
