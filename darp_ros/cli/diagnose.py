@@ -97,6 +97,17 @@ def rollouts_line(rollouts) -> str:
             f'{_mean_switches(ranked[half:])} in the others')
 
 
+def stages_table(stages) -> str:
+    """Each staged reward's maximum within a rollout, averaged over all and the failed ones."""
+    lines = ["how far the rollouts got (robosuite's staged rewards, each stage's maximum):",
+             f"{'':30} {'all':>10} {'failed':>12}"]
+    failed = stages['mean_max_failed'] or [None] * len(stages['names'])
+    for name, every, lost in zip(stages['names'], stages['mean_max'], failed):
+        lost = '-' if lost is None else format(lost, '.3f')
+        lines.append(f'{name:30} {every:>10.3f} {lost:>12}')
+    return '\n'.join(lines)
+
+
 def run(args) -> int:
     """Compute both sides, print them side by side, write --json."""
     import torch
@@ -111,6 +122,8 @@ def run(args) -> int:
           'distances in z-scored state units')
     print(table(training, rollout))
     print(rollouts_line(rollout['rollouts']))
+    if rollout['stages']:
+        print(stages_table(rollout['stages']))
     print(sources_table(training, rollout))
     if args.json:
         write_json(args.json, {'model': args.model, 'policy': runtime.policy_name,

@@ -26,7 +26,7 @@ tiny spread, so a small deviation in closed loop can outweigh every dimension th
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime, StepResult
@@ -44,6 +44,17 @@ import torch
 # A neighbour within this many steps of the sample in the sample's own episode is
 # "adjacent": nearly a copy of the sample, a case no rollout query meets.
 ADJACENT_STEPS = 2
+# robosuite's staged rewards (`env.staged_rewards()`), by task family: each stage's maximum
+# over an episode says how far a failed episode got. Lift has none.
+STAGES = {'Stack': ('reach and grasp', 'lift and align', 'stack'),
+          'PickPlace': ('reach', 'grasp', 'lift', 'hover'),
+          'NutAssembly': ('reach', 'grasp', 'lift', 'hover')}
+
+
+def stage_names(env_name: str) -> Optional[Tuple[str, ...]]:
+    """Return the names of a robosuite task's staged rewards, or None if it has none."""
+    return next((names for family, names in STAGES.items() if env_name.startswith(family)),
+                None)
 
 
 @dataclass
@@ -67,6 +78,9 @@ class NeighbourStats:
     # Closed loop only: per rollout, its seed, outcome (success or return), steps and switch
     # share, so a figure can be set against whether the episode went well.
     rollouts: Optional[List[dict]] = None
+    # Closed loop, robosuite tasks with staged rewards: their names, and the mean over rollouts
+    # (all, and the failed ones) of each stage's maximum within the rollout.
+    stages: Optional[Dict[str, list]] = None
     # Per feature dimension: names, share of the summed squared nearest distance, |z| p99.
     sources: Optional[Dict[str, list]] = None
 
@@ -164,16 +178,34 @@ class _Recorder:
         self.queries, self.nearest_rows = [], []
         self.nearest_episodes: List[List[int]] = []   # per rollout, each step's
         self.rollouts: List[dict] = []
+        self.stage_values: List[np.ndarray] = []   # this rollout's staged rewards, per step
         self.parts: Optional[List[str]] = None   # names of the 'object' aggregate's dimensions
 
     def start_rollout(self) -> None:
         """Begin a new rollout: its first step is no switch from the last one's."""
         self.nearest_episodes.append([])
+        self.stage_values = []
+
+    def record_stages(self, values) -> None:
+        """Keep the staged rewards of the state a step acts on."""
+        self.stage_values.append(np.asarray(values, dtype=np.float64))
 
     def finish_rollout(self, seed: int, steps: int, outcome: dict) -> None:
         """Record how the rollout just run ended: outcome is {'success': bool} or {'return': x}."""
-        self.rollouts.append({'seed': int(seed), **outcome, 'steps': int(steps),
-                              'nearest_switch_share': switch_share(self.nearest_episodes[-1:])})
+        rollout = {'seed': int(seed), **outcome, 'steps': int(steps),
+                   'nearest_switch_share': switch_share(self.nearest_episodes[-1:])}
+        if self.stage_values:
+            rollout['stages'] = np.max(self.stage_values, axis=0).tolist()
+        self.rollouts.append(rollout)
+
+    def _stages(self) -> Optional[Dict[str, list]]:
+        names = stage_names(self.runtime.model.env_args.get('env_name', ''))
+        reached = [r['stages'] for r in self.rollouts if 'stages' in r]
+        if names is None or not reached:
+            return None
+        failed = [r['stages'] for r in self.rollouts if 'stages' in r and not r.get('success')]
+        return {'names': list(names), 'mean_max': np.mean(reached, axis=0).tolist(),
+                'mean_max_failed': np.mean(failed, axis=0).tolist() if failed else None}
 
     def step(self, obs: Mapping[str, np.ndarray]) -> StepResult:
         """Act on obs through the runtime and record what the step met."""
@@ -200,7 +232,8 @@ class _Recorder:
         names = feature_names(self.runtime.obs_spec, parts=self.parts)
         return _stats(self.nearest, self.offsets, self.episodes, sources=distance_sources(
             np.stack(self.queries), np.stack(self.nearest_rows), names),
-            nearest_switch_share=switch_share(self.nearest_episodes), rollouts=self.rollouts)
+            nearest_switch_share=switch_share(self.nearest_episodes), rollouts=self.rollouts,
+            stages=self._stages())
 
 
 class _RecordingAgent(PolicyAgent):
@@ -213,6 +246,8 @@ class _RecordingAgent(PolicyAgent):
         self.recorder.start_rollout()
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
+        if hasattr(env, 'staged_rewards'):
+            self.recorder.record_stages(env.staged_rewards())
         return self.recorder.step(obs).action
 
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 from darp_ros import __version__
-from darp_ros.cli.diagnose import rollouts_line
+from darp_ros.cli.diagnose import rollouts_line, stages_table
 from darp_ros.cli.main import main
 from darp_ros.core.policies import policy_names
 from darp_ros.data.hdf5_writer import write_demos
@@ -275,3 +275,5 @@ def test_diagnose_sets_switches_against_how_the_rollouts_ended():
     assert rollouts_line(returns) == ('rollouts: mean return 20.0; nearest demo switches per '
                                       'step 10.0% in the better half, 50.0% in the others')
     assert rollouts_line([]) == 'no rollouts'
+    stages = {'names': ['reach', 'grasp'], 'mean_max': [0.1, 0.35], 'mean_max_failed': None}
+    assert stages_table(stages).splitlines()[-1].split() == ['grasp', '0.350', '-']

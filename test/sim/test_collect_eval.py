@@ -24,7 +24,7 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import make_episodes
-from darp_ros.sim.environment import build_env, make_env_args
+from darp_ros.sim.environment import build_env, make_env_args, reset_with_seed
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
 from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
@@ -168,4 +168,28 @@ def test_diagnose_rolls_out_in_robosuite(lift_model, tmp_path):
     rollouts = figures['closed_loop']['rollouts']
     assert [(r['seed'], r['success'], r['steps']) for r in rollouts] == [
         (50000, False, 4), (50001, False, 4)]
+    assert figures['closed_loop']['stages'] is None     # Lift has no staged rewards
     assert figures['training']['nearest_median'] > 0
+
+
+def test_diagnose_records_how_far_each_robosuite_rollout_got(tmp_path):
+    demos, model = tmp_path / 'stack.hdf5', tmp_path / 'bc'
+    assert main(['-q', 'collect', '--task', 'Stack', '--episodes', '1', '--out', str(demos),
+                 '--no-progress']) == 0
+    assert main(['-q', 'train', '--policy', 'bc', '--dataset', str(demos), '--obs-keys', KEYS,
+                 '--out', str(model), '--epochs', '1', '--no-progress']) == 0
+    out = tmp_path / 'diag.json'
+    assert main(['-q', 'diagnose', '--model', str(model), '--episodes', '2', '--horizon', '1',
+                 '--json', str(out)]) == 0
+    figures = json.loads(out.read_text())['closed_loop']
+    # One step each: the stages recorded are those of the two initial states, by hand.
+    env = build_env(read_demos(demos, DEFAULT_OBS_KEYS).env_args)
+    by_hand = []
+    for seed in (50000, 50001):
+        reset_with_seed(env, seed)
+        by_hand.append(list(env.staged_rewards()))
+    env.close()
+    np.testing.assert_allclose([r['stages'] for r in figures['rollouts']], by_hand)
+    assert figures['stages']['names'] == ['reach and grasp', 'lift and align', 'stack']
+    assert figures['stages']['mean_max'] == pytest.approx(np.mean(by_hand, axis=0))
+    assert figures['stages']['mean_max_failed'] == pytest.approx(np.mean(by_hand, axis=0))
