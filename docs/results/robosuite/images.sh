@@ -6,6 +6,7 @@
 # epoch (closed-loop selection with rendering is too slow on 2 cores) and is reported on
 # EPISODES episodes from seed 100000. Resumable: a cell whose JSON exists is skipped.
 # Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1"] bash images.sh TASK
+# The Lift rows were made with EPOCHS=73 PRETRAIN_EPOCHS=10 (the lengths below, for its rows).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
@@ -16,9 +17,6 @@ EPISODES=${EPISODES:-50}
 SEEDS=${SEEDS:-0 1 2}
 POLICIES=${POLICIES:-bc darp nn1}
 ENCODERS=${ENCODERS:-pretrained random}
-PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-10}
-# About 4000 batches of 64, the low-dim table's training length (~70 steps a demonstration).
-EPOCHS=${EPOCHS:-$(( 4000 * 64 / (DEMOS * 70) ))}
 export OMP_NUM_THREADS=1
 task=$1
 low_dim=robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos
@@ -28,6 +26,14 @@ mkdir -p "$OUT" "$WORK"
 data=$WORK/${task}_${DEMOS}.hdf5
 [ -f "$data" ] || $DARP -q collect --task "$task" --episodes "$DEMOS" --out "$data" \
   --cameras agentview,robot0_eye_in_hand --image-size 84 --no-progress
+# Training lengths follow the data, so a task with longer demonstrations costs no more:
+# pretraining sees about 19500 samples (Lift's 10 epochs of 1950), each policy about 4000
+# batches of 64.
+rows=$(.venv/bin/python -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r')
+print(sum(d['actions'].shape[0] for d in f['data'].values()))" "$data")
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-$(( (19500 + rows / 2) / rows > 2 ? (19500 + rows / 2) / rows : 2 ))}
+EPOCHS=${EPOCHS:-$(( (4000 * 64 + rows / 2) / rows ))}
+echo "$task: $rows samples, pretraining $PRETRAIN_EPOCHS epochs, training $EPOCHS"
 weights=$WORK/${task}_${DEMOS}_encoder.safetensors
 [ -f "$weights" ] || $DARP pretrain-encoder --dataset "$data" --image-keys "$images" \
   --low-dim-keys "$low_dim" --out "$weights" --epochs "$PRETRAIN_EPOCHS" --image-size 84 \
