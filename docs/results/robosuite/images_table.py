@@ -17,10 +17,15 @@
 Print the image rows of docs/RESULTS.md from the JSON files images.sh wrote.
 
 Usage: images_table.py [DIR]   (default: docs/results/robosuite/images)
+
+Below the table, BC against DARP episode by episode: both ran on the same environment seeds,
+so the episodes only one of them solved say more than two overlapping intervals do (an
+exact McNemar test on those discordant episodes).
 """
 
 from collections import defaultdict
 import json
+from math import comb
 from pathlib import Path
 import sys
 
@@ -31,6 +36,38 @@ POLICIES = ('bc', 'darp', 'nn1')
 ENCODERS = ('pretrained', 'random')
 
 
+def mcnemar_p(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar p-value: under no difference, each discordant episode is a coin."""
+    n = only_a + only_b
+    tail = sum(comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_lines(runs: dict) -> list:
+    """One line per (task, demos, encoder): episodes only DARP solved, only BC, both.
+
+    Each training seed of one policy is paired with the same training seed of the other,
+    episode by environment seed.
+    """
+    lines = []
+    for (task, demos, encoder, policy), evals in sorted(runs.items()):
+        if policy != 'darp' or not runs.get((task, demos, encoder, 'bc')):
+            continue
+        # Keyed by (training seed, environment seed): BC seed s is paired with DARP seed s.
+        bc = {(ev['training_seed'], e['seed']): e['success']
+              for ev in runs[(task, demos, encoder, 'bc')] for e in ev['per_episode']}
+        darp = {(ev['training_seed'], e['seed']): e['success']
+                for ev in evals for e in ev['per_episode']}
+        seeds = bc.keys() & darp.keys()
+        only_darp = sum(darp[s] and not bc[s] for s in seeds)
+        only_bc = sum(bc[s] and not darp[s] for s in seeds)
+        both = sum(bc[s] and darp[s] for s in seeds)
+        lines.append(f'- {task} {demos} {encoder}: of {len(seeds)} paired episodes, DARP alone '
+                     f'solved {only_darp}, BC alone {only_bc}, both {both} '
+                     f'(exact McNemar p = {mcnemar_p(only_darp, only_bc):.3f})')
+    return lines
+
+
 def main() -> None:
     """One row per (task, demos, encoder), one column per policy."""
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
@@ -38,8 +75,9 @@ def main() -> None:
     for path in sorted(folder.glob('*_seed*.json')):
         if path.name.endswith('.bundle.json'):
             continue
-        task, demos, encoder, policy, _ = path.stem.split('_')
-        runs[(task, int(demos), encoder, policy)].append(json.loads(path.read_text()))
+        task, demos, encoder, policy, seed = path.stem.split('_')
+        runs[(task, int(demos), encoder, policy)].append(
+            {**json.loads(path.read_text()), 'training_seed': seed})
     print('| task | demos | image encoder | ' + ' | '.join(POLICIES) + ' |')
     print('|---|---|---|' + '---|' * len(POLICIES))
     for task, demos in sorted({(t, d) for t, d, _, _ in runs}):
@@ -52,6 +90,8 @@ def main() -> None:
             row = [cell(cells[p], reference if p != REFERENCE else None) if p in cells else '-'
                    for p in POLICIES]
             print(f'| {task} | {demos} | {encoder} | ' + ' | '.join(row) + ' |')
+    print()
+    print('\n'.join(paired_lines(runs)))
 
 
 if __name__ == '__main__':
