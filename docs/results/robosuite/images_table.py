@@ -43,6 +43,11 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def p_text(p: float) -> str:
+    """Three decimals, or '< 0.001' where those would read as zero."""
+    return '< 0.001' if p < 0.001 else f'= {p:.3f}'
+
+
 def paired_lines(runs: dict) -> list:
     """One line per (task, demos, encoder): episodes only DARP solved, only BC, both.
 
@@ -64,7 +69,7 @@ def paired_lines(runs: dict) -> list:
         both = sum(bc[s] and darp[s] for s in seeds)
         lines.append(f'- {task} {demos} {encoder}: of {len(seeds)} paired episodes, DARP alone '
                      f'solved {only_darp}, BC alone {only_bc}, both {both} '
-                     f'(exact McNemar p = {mcnemar_p(only_darp, only_bc):.3f})')
+                     f'(exact McNemar p {p_text(mcnemar_p(only_darp, only_bc))})')
     return lines
 
 
