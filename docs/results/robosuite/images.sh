@@ -31,7 +31,8 @@ data=$WORK/${task}_${DEMOS}.hdf5
 # batches of 64.
 rows=$(.venv/bin/python -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r')
 print(sum(d['actions'].shape[0] for d in f['data'].values()))" "$data")
-PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-$(( (19500 + rows / 2) / rows > 2 ? (19500 + rows / 2) / rows : 2 ))}
+pretrain=$(( (19500 + rows / 2) / rows )); (( pretrain >= 2 )) || pretrain=2
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-$pretrain}
 EPOCHS=${EPOCHS:-$(( (4000 * 64 + rows / 2) / rows ))}
 echo "$task: $rows samples, pretraining $PRETRAIN_EPOCHS epochs, training $EPOCHS"
 weights=$WORK/${task}_${DEMOS}_encoder.safetensors
