@@ -6,7 +6,8 @@
 # epoch (closed-loop selection with rendering is too slow on 2 cores) and is reported on
 # EPISODES episodes from seed 100000. Resumable: a cell whose JSON exists is skipped.
 # Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1"] bash images.sh TASK
-# The Lift rows were made with EPOCHS=73 PRETRAIN_EPOCHS=10 (the lengths below, for its rows).
+# The Lift rows were made with EPOCHS=73 PRETRAIN_EPOCHS=10: pass them to reproduce those
+# rows (the defaults below, sized from the data, would give 131 and 10 for its 1950 samples).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}

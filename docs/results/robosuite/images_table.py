@@ -48,6 +48,12 @@ def p_text(p: float) -> str:
     return '< 0.001' if p < 0.001 else f'= {p:.3f}'
 
 
+def outcomes(evals: list) -> dict:
+    """Success keyed by (training seed, environment seed), so seed s pairs with seed s."""
+    return {(ev['training_seed'], e['seed']): e['success']
+            for ev in evals for e in ev['per_episode']}
+
+
 def paired_lines(runs: dict) -> list:
     """One line per (task, demos, encoder): episodes only DARP solved, only BC, both.
 
@@ -58,11 +64,7 @@ def paired_lines(runs: dict) -> list:
     for (task, demos, encoder, policy), evals in sorted(runs.items()):
         if policy != 'darp' or not runs.get((task, demos, encoder, 'bc')):
             continue
-        # Keyed by (training seed, environment seed): BC seed s is paired with DARP seed s.
-        bc = {(ev['training_seed'], e['seed']): e['success']
-              for ev in runs[(task, demos, encoder, 'bc')] for e in ev['per_episode']}
-        darp = {(ev['training_seed'], e['seed']): e['success']
-                for ev in evals for e in ev['per_episode']}
+        bc, darp = outcomes(runs[(task, demos, encoder, 'bc')]), outcomes(evals)
         seeds = bc.keys() & darp.keys()
         only_darp = sum(darp[s] and not bc[s] for s in seeds)
         only_bc = sum(bc[s] and not darp[s] for s in seeds)
