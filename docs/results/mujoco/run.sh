@@ -5,7 +5,9 @@
 # then report 100 episodes on the held-out seeds 100000..100099. Resumable: a cell whose
 # JSON exists is skipped. OUT: where the JSON files go. FINALISTS=N: score the N best
 # checkpoints again on CONFIRM (default 30) fresh tuning episodes and keep the best of those.
-# Usage: [SCORED=50 FINALISTS=5 OUT=dir] bash docs/results/mujoco/run.sh TASK POLICY SEED...
+# RECIPE=file.json: train from that recipe (a `darp tune` study's best trial) instead of the
+# authors' recipe below, with its epochs scored every epochs/24 (or /SCORED) epochs.
+# Usage: [SCORED=50 FINALISTS=5 OUT=dir RECIPE=file] bash docs/results/mujoco/run.sh TASK POLICY SEED...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
@@ -16,6 +18,7 @@ FINALISTS=${FINALISTS:-}
 CONFIRM=${CONFIRM:-30}
 BUNDLES=${BUNDLES:-/tmp/darp_mujoco_bundles}
 export OMP_NUM_THREADS=1
+RECIPE=${RECIPE:-}
 task=$1; policy=$2; shift 2
 
 case "$task/$policy" in
@@ -31,6 +34,13 @@ case "$task/$policy" in
   */vinn|*/nn1) args=() ;;
   *) echo "no recipe for $task/$policy" >&2; exit 2 ;;
 esac
+if [ -n "$RECIPE" ]; then
+  args=(--recipe "$RECIPE")
+  epochs=$(.venv/bin/python -c "import json, sys
+print(json.load(open(sys.argv[1]))['train'].get('epochs', ''))" "$RECIPE")
+  # VINN and 1-NN recipes have no epochs: nothing to score.
+  [ -n "$epochs" ] && args+=(--epochs "$epochs" --select-every $(( epochs / 24 > 0 ? epochs / 24 : 1 )))
+fi
 
 # The recipes above score every epochs/24 epochs; SCORED rescales that to about SCORED.
 for i in "${!args[@]}"; do

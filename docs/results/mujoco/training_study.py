@@ -55,8 +55,12 @@ def main(argv) -> None:
         options = TrainOptions(policy, ('obs',), config, TrainConfig(
             seed=seed, progress=False, **{'keep': 'last', **train}), val_fraction=0,
             device='cpu')
+        # Finalists, where asked for, are rescored on the 30 tuning episodes after the 10
+        # that scored every checkpoint, as `darp train --select-finalists` does.
+        confirm = (closed_loop_scorer(env_args, 50_010, 30)
+                   if train.get('select_finalists') else None)
         model = train_model(data.episodes, options, env_args,
-                            closed_loop_scorer(env_args, 50_000, 10))
+                            closed_loop_scorer(env_args, 50_000, 10), confirm)
         report = evaluate_runtime(PolicyRuntime(model), env_args, eval_seed, episodes)
         scores = model.training['report']['notes'].get('closed_loop_scores')
         results.append(report.mean)
