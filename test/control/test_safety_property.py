@@ -217,3 +217,19 @@ def test_limits_hold_in_real_time_when_commands_come_at_irregular_times(data, se
     assert (poses[:, :3] <= np.array(limits.upper) + 1e-12 * scale).all()
     if limits.max_step is not None:
         assert (np.abs(steps) <= np.array(limits.max_step) + 2e-12 * scale).all()
+
+
+def test_a_longer_gap_after_a_ramp_still_moves_no_more_than_max_step():
+    # Hypothesis found this: an axis ramps up at 16 Hz, then commands come at 10 Hz. The
+    # step bound (max_step / dt) falls below what the acceleration limit lets the axis shed
+    # in one cycle; the step bound must still hold, so the axis slows harder instead.
+    limits = AxisLimits(lower=(0.0, 0.0, 0.0), upper=(1.0, 1.0, 1.0), velocity=(1.0, 1.0, 1.0),
+                        acceleration=(1.0, 1.0, 0.25), max_step=(1.0, 1.0, 0.0078125))
+    filt = PoseFilter(limits, 1.0, 1.0)
+    start = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    filt.reset(start)
+    poses = [filt.apply(np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]), dt).values
+             for dt in [0.0625] * 8 + [0.1] * 3]
+    steps = np.abs(np.diff(np.vstack([start, poses])[:, 2]))
+    assert steps.max() > 0.0078          # the ramp reached the step bound ...
+    assert (steps <= 0.0078125 + 1e-15).all()   # ... and the longer gaps did not exceed it

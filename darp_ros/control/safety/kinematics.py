@@ -89,7 +89,10 @@ class AxisKinematics:
         The window is the intersection of the acceleration band around `velocity`, the
         velocity and step bounds, and the braking bounds towards both position limits.
         Should round-off or a change of dt leave it empty, the acceleration band wins: a
-        velocity jump trips the arm's reflex, so the axis brakes as hard as it may instead.
+        velocity jump trips the arm's reflex, so the axis brakes as hard as it may instead;
+        except over the step bound, which holds always (a command that arrives after a
+        longer gap than the last may still move no more than max_step, so the axis slows
+        harder than its acceleration: moving less never crosses a position limit).
         """
         step_speed = self.max_step / dt
         up = braking_speed(self.upper - position, self.acceleration, dt)
@@ -101,7 +104,8 @@ class AxisKinematics:
         hi = np.minimum(kin_hi, acc_hi)
         lo = np.maximum(kin_lo, acc_lo)
         feasible = lo <= hi
-        fallback = np.clip(np.clip(velocity, kin_lo, kin_hi), acc_lo, acc_hi)
+        fallback = np.clip(np.clip(np.clip(velocity, kin_lo, kin_hi), acc_lo, acc_hi),
+                           -step_speed, step_speed)
         chosen = np.where(feasible, np.clip(wanted, lo, hi), fallback)
 
         reasons = []
