@@ -35,7 +35,7 @@ from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.training import TrainConfig
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.sim.gym_eval import evaluate_runtime
-from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.selection import Selection
 
 import numpy as np
 
@@ -55,12 +55,11 @@ def main(argv) -> None:
         options = TrainOptions(policy, ('obs',), config, TrainConfig(
             seed=seed, progress=False, **{'keep': 'last', **train}), val_fraction=0,
             device='cpu')
-        # Finalists, where asked for, are rescored on the 30 tuning episodes after the 10
-        # that scored every checkpoint, as `darp train --select-finalists` does.
-        confirm = (closed_loop_scorer(env_args, 50_010, 30)
-                   if train.get('select_finalists') else None)
-        model = train_model(data.episodes, options, env_args,
-                            closed_loop_scorer(env_args, 50_000, 10), confirm)
+        # The tuning seeds `darp train` uses: 10 episodes score each checkpoint; finalists,
+        # where asked for, are rescored on the 30 after them.
+        score, confirm = Selection(episodes=10,
+                                   finalists=train.get('select_finalists', 0)).scorers(env_args)
+        model = train_model(data.episodes, options, env_args, score, confirm)
         report = evaluate_runtime(PolicyRuntime(model), env_args, eval_seed, episodes)
         scores = model.training['report']['notes'].get('closed_loop_scores')
         results.append(report.mean)
