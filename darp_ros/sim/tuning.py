@@ -26,6 +26,7 @@ import logging
 import math
 import time
 from typing import Callable, Dict, Optional, Sequence
+import warnings
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
@@ -139,11 +140,17 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
     Run trials until the study holds options.trials finished ones; return the study.
 
     The study lives in storage (an SQLite URL), so a stopped run resumes where it was:
-    finished trials are kept, and only the missing ones run.
+    finished trials are kept, and only the missing ones run. Several processes may work
+    on one study at once (one per core): they share its budget of options.trials.
     """
     import optuna
     sampler = optuna.samplers.TPESampler(seed=options.sampler_seed)
-    study = optuna.create_study(storage=storage, study_name=study_name, direction='maximize',
+    # The heartbeat lets a worker that starts a trial mark the trial of a killed worker
+    # failed, so a stopped process does not hold a share of the budget for ever.
+    with warnings.catch_warnings():     # the heartbeat is marked experimental in Optuna 5
+        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
+        rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=300)
+    study = optuna.create_study(storage=rdb, study_name=study_name, direction='maximize',
                                 sampler=sampler, load_if_exists=True)
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     missing = options.trials - done
@@ -151,8 +158,19 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
         missing = min(missing, 1 - done)    # nothing to search: one trial says it all
     if missing > 0:
         study.optimize(objective(options, episodes, env_args), n_trials=missing,
-                       catch=(ConfigError, FloatingPointError), show_progress_bar=progress)
+                       catch=(ConfigError, FloatingPointError), show_progress_bar=progress,
+                       callbacks=[stop_when_budget_taken(options.trials)])
     return study
+
+
+def stop_when_budget_taken(trials: int) -> Callable:
+    """Return an Optuna callback: stop once finished plus running trials reach the budget."""
+    def check(study, trial) -> None:
+        import optuna
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
+        if len(study.get_trials(deepcopy=False, states=states)) >= trials:
+            study.stop()
+    return check
 
 
 def best_recipe(study, options: TuneOptions) -> Recipe:

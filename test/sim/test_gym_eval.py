@@ -271,6 +271,23 @@ def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp
     assert evaluate_gym_bundle(str(out), 50000, 2).mean == pytest.approx(best.value, rel=1e-4)
 
 
+def test_tune_shares_its_trial_budget_with_a_worker_running_beside_it(hopper_data, tmp_path):
+    import optuna
+    study_dir = tmp_path / 'study'
+    study_dir.mkdir()
+    storage = f'sqlite:///{study_dir / "study.db"}'
+    # Another worker on the same study holds one trial, still running.
+    other = optuna.create_study(storage=storage, study_name='bc-hopper', direction='maximize')
+    other.ask()
+    assert main(['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys',
+                 'obs', '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+                 '--set', 'hidden=[32,32]', '--trials', '3', '--no-progress']) == 0
+    study = optuna.load_study(study_name='bc-hopper', storage=storage)
+    states = [t.state.name for t in study.trials]
+    # Two of the three trials ran here; the third is the other worker's.
+    assert states.count('COMPLETE') == 2 and states.count('RUNNING') == 1
+
+
 def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
     assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
                  '--study', str(tmp_path), '--tune-seed', '100000']) == 2
