@@ -141,17 +141,20 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
 
     The study lives in storage (an SQLite URL), so a stopped run resumes where it was:
     finished trials are kept, and only the missing ones run. Several processes may work
-    on one study at once (one per core): they share its budget of options.trials.
+    on one study at once (one per core, started one after the other): they share its
+    budget of options.trials.
     """
     import optuna
-    sampler = optuna.samplers.TPESampler(seed=options.sampler_seed)
     # The heartbeat lets a worker that starts a trial mark the trial of a killed worker
     # failed, so a stopped process does not hold a share of the budget for ever.
     with warnings.catch_warnings():     # the heartbeat is marked experimental in Optuna 5
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
         rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=300)
     study = optuna.create_study(storage=rdb, study_name=study_name, direction='maximize',
-                                sampler=sampler, load_if_exists=True)
+                                load_if_exists=True)
+    # Seeded by the trials already there: a resumed study, or a second worker started
+    # after the first has begun, must not draw the first trials' parameters again.
+    study.sampler = optuna.samplers.TPESampler(seed=options.sampler_seed + len(study.trials))
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     missing = options.trials - done
     if options.policy == 'nn1':

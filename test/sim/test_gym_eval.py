@@ -255,6 +255,8 @@ def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp
     study = optuna.load_study(study_name='bc-hopper', storage=storage)
     finished = [t for t in study.trials if t.value is not None]
     assert len(study.trials) == 3 and len(finished) == 3
+    # The resumed process draws afresh, not the first trial's parameters again.
+    assert study.trials[2].params != study.trials[0].params
     assert (study_dir / 'history.png').stat().st_size > 1000
     recipe = json.loads((study_dir / 'recipe.json').read_text())
     best = study.best_trial
