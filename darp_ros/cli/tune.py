@@ -32,8 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     'closed-loop (mean return or success rate) on the tuning seeds. The study '
                     'lives in an SQLite file: run the same command again to resume it, or in '
                     'several processes (started a few seconds apart) to share its trials '
-                    'among cores. The '
-                    'best trial is written as a recipe for `darp train --recipe`.')
+                    'among cores. The best trial is written as a recipe for '
+                    '`darp train --recipe`.')
     parser.add_argument('--policy', required=True, choices=('bc', 'darp', 'mcnn', 'nn1', 'vinn'))
     parser.add_argument('--dataset', required=True, metavar='FILE.hdf5')
     parser.add_argument('--obs-keys', required=True, type=comma_list, metavar='KEY[,KEY...]')

@@ -168,9 +168,10 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
 
 def stop_when_budget_taken(trials: int) -> Callable:
     """Return an Optuna callback: stop once finished plus running trials reach the budget."""
+    import optuna
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
+
     def check(study, trial) -> None:
-        import optuna
-        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
         if len(study.get_trials(deepcopy=False, states=states)) >= trials:
             study.stop()
     return check
