@@ -104,8 +104,8 @@ class AxisKinematics:
         hi = np.minimum(kin_hi, acc_hi)
         lo = np.maximum(kin_lo, acc_lo)
         feasible = lo <= hi
-        fallback = np.clip(np.clip(np.clip(velocity, kin_lo, kin_hi), acc_lo, acc_hi),
-                           -step_speed, step_speed)
+        braking = np.clip(np.clip(velocity, kin_lo, kin_hi), acc_lo, acc_hi)
+        fallback = np.clip(braking, -step_speed, step_speed)    # the step bound holds always
         chosen = np.where(feasible, np.clip(wanted, lo, hi), fallback)
 
         reasons = []
