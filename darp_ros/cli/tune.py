@@ -57,6 +57,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         default=[], metavar='NAME=VALUE',
                         help='fix a training setting in every trial (e.g. batch_size=64, '
                              'weight_decay=1e-5, keep=closed_loop)')
+    parser.add_argument('--search-lr', action='store_true',
+                        help="also search the learning rate (1e-4..1e-2, log), as BC's and "
+                             "MCNN's spaces do; for DARP, whose space (the authors') lacks it")
     parser.add_argument('--env-kwargs', type=json_arg, metavar='JSON',
                         help="replace the dataset's env_kwargs")
     parser.add_argument('--device', choices=DEVICES, default='cpu')
@@ -82,7 +85,7 @@ def run(args) -> int:
     options = TuneOptions(
         args.policy, args.obs_keys, args.trials, args.tune_seed, args.tune_episodes,
         args.max_epochs, args.train_seed, dict(args.options), fixed_train,
-        device=args.device)
+        device=args.device, search_lr=args.search_lr)
     dataset = read_demos(args.dataset, args.obs_keys)
     env_args = dict(dataset.env_args or {})
     if args.env_kwargs is not None:

@@ -48,17 +48,21 @@ def _darp(trial, rows: int, max_epochs: int) -> tuple:
     return config, {'epochs': trial.suggest_int('epochs', 5, max_epochs)}
 
 
+def _lr(trial) -> float:
+    # One range for every policy that searches its learning rate.
+    return trial.suggest_float('lr', 1e-4, 1e-2, log=True)
+
+
 def _bc(trial, rows: int, max_epochs: int) -> tuple:
     width = trial.suggest_categorical('width', [64, 128, 256, 512])
     return {'hidden': [width] * 3}, {'epochs': trial.suggest_int('epochs', 5, max_epochs),
-                                     'lr': trial.suggest_float('lr', 1e-4, 1e-2, log=True)}
+                                     'lr': _lr(trial)}
 
 
 def _mcnn(trial, rows: int, max_epochs: int) -> tuple:
     config = {'memory_fraction': trial.suggest_float('memory_fraction', 0.01, 0.3, log=True),
               'lam': trial.suggest_float('lam', 0.1, 100.0, log=True)}
-    return config, {'epochs': trial.suggest_int('epochs', 5, max_epochs),
-                    'lr': trial.suggest_float('lr', 1e-4, 1e-2, log=True)}
+    return config, {'epochs': trial.suggest_int('epochs', 5, max_epochs), 'lr': _lr(trial)}
 
 
 def _vinn(trial, rows: int, max_epochs: int) -> tuple:
@@ -92,6 +96,9 @@ class TuneOptions:
     horizon: Optional[int] = None
     device: str = 'cpu'
     sampler_seed: int = 0
+    # Add the learning rate to a space that lacks it (DARP's, the authors', does), so a
+    # comparison can give every trained policy the same say over its optimizer.
+    search_lr: bool = False
 
     def __post_init__(self):
         if self.policy not in SPACES:
@@ -101,11 +108,18 @@ class TuneOptions:
             raise ConfigError(f'need trials >= 1 and max_epochs >= 5, got {self.trials}, '
                               f'{self.max_epochs}')
         check_tuning_seeds(self.tune_seed, self.tune_episodes)
+        if self.search_lr and 'lr' in self.fixed_train:
+            raise ConfigError('search_lr asks to search lr, which the fixed training settings '
+                              f'set to {self.fixed_train["lr"]}: drop one')
+        if self.search_lr and self.policy in ('vinn', 'nn1'):
+            raise ConfigError(f'search_lr: {self.policy} is not trained, it has no learning rate')
 
 
 def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
     """Return the recipe a trial stands for: the fixed settings, the drawn ones on top."""
     config, train = SPACES[options.policy](trial, rows, options.max_epochs)
+    if options.search_lr:
+        train['lr'] = _lr(trial)
     return Recipe(options.policy, {**options.fixed_config, **config},
                   {**options.fixed_train, **train})
 

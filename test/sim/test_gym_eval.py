@@ -290,6 +290,23 @@ def test_tune_shares_its_trial_budget_with_a_worker_running_beside_it(hopper_dat
     assert states.count('COMPLETE') == 2 and states.count('RUNNING') == 1
 
 
+def test_tune_searches_darps_learning_rate_when_asked(hopper_data, tmp_path, capsys):
+    import optuna
+    args = ['-q', 'tune', '--policy', 'darp', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(tmp_path), '--tune-episodes', '1', '--max-epochs', '5', '--trials',
+            '1', '--set', 'hidden=[16,16]', '--no-progress']
+    # Fixing lr and searching it at once is refused, naming both.
+    assert main(args + ['--search-lr', '--train-set', 'lr=1e-3']) == 2
+    assert 'search_lr' in capsys.readouterr().err
+    assert main(args + ['--search-lr']) == 0
+    trial = optuna.load_study(study_name='darp-hopper',
+                              storage=f'sqlite:///{tmp_path / "study.db"}').trials[0]
+    assert 1e-4 <= trial.params['lr'] <= 1e-2
+    recipe = json.loads((tmp_path / 'recipe.json').read_text())
+    assert recipe['train']['lr'] == trial.params['lr']
+    assert recipe['policy_config']['history_len'] == trial.params['history_len']
+
+
 def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
     assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
                  '--study', str(tmp_path), '--tune-seed', '100000']) == 2
