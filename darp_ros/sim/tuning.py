@@ -109,10 +109,11 @@ class TuneOptions:
                               f'{self.max_epochs}')
         check_tuning_seeds(self.tune_seed, self.tune_episodes)
         if self.search_lr and 'lr' in self.fixed_train:
-            raise ConfigError('search_lr asks to search lr, which the fixed training settings '
-                              f'set to {self.fixed_train["lr"]}: drop one')
+            raise ConfigError('search_lr (--search-lr) searches lr, which the fixed training '
+                              f'settings (--train-set) set to {self.fixed_train["lr"]}: drop one')
         if self.search_lr and self.policy in ('vinn', 'nn1'):
-            raise ConfigError(f'search_lr: {self.policy} is not trained, it has no learning rate')
+            raise ConfigError(f'search_lr (--search-lr): {self.policy} is not trained, it has no '
+                              'learning rate')
 
 
 def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:

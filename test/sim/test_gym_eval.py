@@ -297,7 +297,7 @@ def test_tune_searches_darps_learning_rate_when_asked(hopper_data, tmp_path, cap
             '1', '--set', 'hidden=[16,16]', '--no-progress']
     # Fixing lr and searching it at once is refused, naming both.
     assert main(args + ['--search-lr', '--train-set', 'lr=1e-3']) == 2
-    assert 'search_lr' in capsys.readouterr().err
+    assert '--search-lr' in capsys.readouterr().err
     assert main(args + ['--search-lr']) == 0
     trial = optuna.load_study(study_name='darp-hopper',
                               storage=f'sqlite:///{tmp_path / "study.db"}').trials[0]
