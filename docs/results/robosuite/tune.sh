@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Equal-budget `darp tune` studies for the robosuite low-dim cells: TRIALS trials per policy
+# on the first DEMOS scripted demonstrations of TASK (the same demonstrations `darp
+# benchmark` trains on: `darp collect` with its default seed, noise and style), the z-scoring
+# floor of the scale_floor table, and inside every trial the benchmark's closed-loop
+# selection (about 20 scored checkpoints). Trials are scored on tuning seeds from 50000,
+# never on the reporting seeds. DARP's space gets the learning rate too (`--search-lr`), as
+# BC's and MCNN's have it: on Walker2d a DARP search without it lost to BC's for that reason.
+# Each study writes its best trial to recipe.json, for `darp benchmark --recipe`.
+# 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
+# run it twice, a few seconds apart, and the two processes share each study's trials.
+# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300] bash docs/results/robosuite/tune.sh TASK POLICY...
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+DARP=${DARP:-.venv/bin/darp}
+DEMOS=${DEMOS:-10}
+TRIALS=${TRIALS:-20}
+MAX_EPOCHS=${MAX_EPOCHS:-300}
+WORK=${WORK:-/tmp/darp_robosuite_tune}
+OUT=${OUT:-docs/results/robosuite/tune}
+export OMP_NUM_THREADS=1
+task=$1; shift
+mkdir -p "$WORK" "$OUT"
+
+data=$WORK/${task}_${DEMOS}.hdf5
+[ -f "$data" ] || $DARP -q collect --task "$task" --episodes "$DEMOS" --out "$data" --no-progress
+# A trial scores about 20 checkpoints at most, as the benchmark's selection does.
+every=$(( MAX_EPOCHS / 20 > 0 ? MAX_EPOCHS / 20 : 1 ))
+
+for policy in "$@"; do
+  case $policy in
+    darp) extra=(--search-lr) ;;
+    bc|mcnn|vinn) extra=() ;;
+    *) echo "nothing to tune for $policy" >&2; exit 2 ;;
+  esac
+  if [ "$policy" != vinn ]; then
+    extra+=(--train-set batch_size=64 --train-set keep=closed_loop --train-set "select_every=$every")
+  fi
+  $DARP tune --policy "$policy" --study "$OUT/${task}_n${DEMOS}_${policy}" --dataset "$data" \
+    --obs-keys robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos,object \
+    --trials "$TRIALS" --max-epochs "$MAX_EPOCHS" --train-set state_scale_floor=1.0 \
+    "${extra[@]}" --no-progress
+done
