@@ -64,6 +64,10 @@ class CommandPipeline:
         """Restart from the next good measurement, holding from the old state until then."""
         self._resync = True
 
+    def stalled(self) -> None:
+        """Note a pause of the stream past a period: position targets stood still meanwhile."""
+        self.safety.stalled()
+
     def apply(self, action: np.ndarray, obs: Mapping[str, np.ndarray],
               dt: float) -> Tuple[np.ndarray, FilterResult]:
         """

@@ -131,6 +131,19 @@ def _coerce(spec: ParameterSpec, value: Any) -> Any:
     return tuple(out) if spec.kind.endswith('_array') else out[0]
 
 
+# Command types whose controllers keep applying the last command they received (forward
+# velocity controllers): a node that falls silent leaves the arm moving at that velocity.
+KEEPS_MOVING = ('joint_velocity', 'twist')
+
+
+def check_fault_behavior(kind: str, behavior: str) -> None:
+    """Refuse fault_behavior 'silent' for command types that would keep the arm moving."""
+    if behavior == 'silent' and kind in KEEPS_MOVING:
+        raise ConfigError(f"fault_behavior 'silent' is refused for command.type {kind}: its "
+                          'controller keeps applying the last velocity, so the arm would '
+                          "keep moving through a fault; use 'hold'")
+
+
 def node_config(flat: Mapping[str, Any]) -> NodeConfig:
     """Build and check a NodeConfig from {dotted parameter name: value}."""
     top = _values(flat, PARAMETERS)
@@ -161,6 +174,7 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
     for key in command.relative_to + command.state_keys:
         if key not in keys:
             raise ConfigError(f'command key {key!r} is not among observation_keys {list(keys)}')
+    check_fault_behavior(command.kind, top['fault_behavior'])
     return NodeConfig(
         model_dir=top['model_dir'], device=top['device'], autostart=top['autostart'],
         control_rate_hz=top['control_rate_hz'], max_input_age_s=top['max_input_age_s'],

@@ -33,6 +33,16 @@ from std_msgs.msg import Float64, Float64MultiArray, MultiArrayDimension
 # Commands closer together than this in real time are limited as if this far apart; the
 # safety layer needs a positive period.
 MIN_COMMAND_DT_S = 1e-4
+# A command later than this many periods after the previous one finds a position controller
+# stopped at the last target (its interpolation ran out): the next one starts from rest.
+STALL_PERIODS = 1.5
+# Deactivation brakes to rest, one hold a period; no configured limits take longer than this.
+MAX_BRAKE_S = 10.0
+
+
+def same_command(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> bool:
+    """Return whether two commands are equal but for round-off (a hold that is at rest)."""
+    return a is not None and b is not None and np.allclose(a, b, rtol=0.0, atol=1e-12)
 
 
 class ControlLoop:
@@ -105,9 +115,13 @@ class ControlLoop:
         with self._output_lock:
             if not self._active:
                 return None  # deactivated while inferring: its hold is already out
-            if self._faulted:
-                # The arm may have moved while the node held: restart from where it is.
+            if self._faulted and (self._stream_broken or self._at_rest):
+                # The arm may have moved while the node held, or no hold reached it: restart
+                # from where it is. Holds still braking are continued instead: restarting
+                # from rest then would be the velocity jump the holds exist to avoid.
                 self.commands.resync()
+            elif self._stalled():
+                self.commands.stalled()
             try:
                 _, safe = self.commands.apply(result.action, obs, self._command_dt())
             except (DarpError, ValueError) as exc:
@@ -116,6 +130,7 @@ class ControlLoop:
                 return self._fault(f'safety layer held: {", ".join(safe.interventions)}',
                                    hold=safe.values)
             self._publish_command(safe.values)
+            self._stream_broken = False
         if safe.interventions:
             self.stats.interventions += 1
             for reason in safe.interventions:
@@ -141,6 +156,12 @@ class ControlLoop:
         elapsed = time.monotonic() - self._published_at
         return min(max(elapsed, MIN_COMMAND_DT_S), self.period_s)
 
+    def _stalled(self) -> bool:
+        """Return whether the command stream paused for longer than a period (not lockstep)."""
+        if self.config.sync_inputs or self._published_at is None:
+            return False
+        return time.monotonic() - self._published_at > STALL_PERIODS * self.period_s
+
     def _fault(self, reason: str, hold: Optional[np.ndarray] = None) -> None:
         """Publish a hold (`hold`, when the safety layer made it already); log why, throttled."""
         self.stats.holds += 1
@@ -153,15 +174,17 @@ class ControlLoop:
             if held:
                 if hold is None:
                     hold = self.commands.hold(self._command_dt()).values
-                at_rest = np.array_equal(hold, self._last_command)
                 timeout = self.config.hold_timeout_s
-                if at_rest and timeout and now - self._faulted_since > timeout:
+                if (same_command(hold, self._last_command) and timeout
+                        and now - self._faulted_since > timeout):
                     # After a reflex the controller is down: stop streaming into it.
                     held = False
                     reason += f' (faulted for over {timeout:g} s and at rest: stopped streaming)'
                 else:
                     self._publish_command(hold)
             self._holding = held
+            if not held:
+                self._stream_broken = True      # the controller got nothing this cycle
         kind = reason.split(':', 1)[0]
         if now - self._logged_at.get(kind, -1e9) < self.config.log_throttle_s:
             self._unlogged_faults[kind] = self._unlogged_faults.get(kind, 0) + 1
@@ -172,8 +195,31 @@ class ControlLoop:
         self.get_logger().warning(f'{action}: {reason}{more}')
         self._logged_at[kind] = now
 
+    def _brake_to_rest(self) -> int:
+        """
+        Publish holds a period apart until the command rests; return how many went out.
+
+        One hold is not a stop: a velocity controller keeps applying the last velocity, and a
+        position controller halts dead at the last target. Each hold slows by what the
+        limits allow for the time since the previous command.
+        """
+        count = 0
+        while count * self.period_s < MAX_BRAKE_S:
+            started = time.monotonic()
+            previous = self._last_command
+            self._publish_command(self.commands.hold(self._command_dt()).values)
+            count += 1
+            if same_command(self._last_command, previous):
+                return count
+            time.sleep(max(0.0, self.period_s - (time.monotonic() - started)))
+        self.get_logger().error(f'not at rest after braking for {MAX_BRAKE_S:g} s: the limits '
+                                'allow no faster stop')
+        return count
+
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]
+        # Two equal commands in a row: the stream is at rest.
+        self._at_rest = same_command(values, self._last_command)
         self._last_command = np.array(values, dtype=np.float64)
         self._published_at = time.monotonic()
         stamp = self.get_clock().now().to_msg()

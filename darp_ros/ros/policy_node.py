@@ -24,8 +24,9 @@ when the inputs are good again. Subscriptions only store messages (on a robot th
 by their own budgeted thread, input_pump.py, so an input flood cannot starve the loop); the
 timer hands inference to one dedicated thread and returns, so callbacks never wait for the
 model, and a step that misses its deadline becomes a hold rather than a late command. Every
-command is limited by the time actually elapsed since the previous one and, after any
-fault, starts again from the measured state. The executor is
+command is limited by the time actually elapsed since the previous one; after a fault the
+commands start again from the measured state once the holds have brought the arm to rest (or
+none reached it), and deactivation brakes to rest with holds, one a period. The executor is
 single-threaded on purpose: rclpy's multi-threaded executor spins on the GIL while a
 callback group is busy, which starved inference to seconds per step on a 2-core machine.
 """
@@ -37,10 +38,11 @@ import time
 from typing import Optional
 
 from darp_ros.control.command_pipeline import CommandPipeline
-from darp_ros.control.node_config import check_against_bundle, node_config, NodeConfig
+from darp_ros.control.node_config import (check_against_bundle, check_fault_behavior,
+                                          node_config, NodeConfig)
 from darp_ros.control.novelty_guard import NoveltyGuard
 from darp_ros.control.observation_assembler import ObservationAssembler
-from darp_ros.core.errors import ConfigError, DarpError
+from darp_ros.core.errors import ConfigError
 from darp_ros.core.gripper import GripperHysteresis
 from darp_ros.core.index import set_search_threads
 from darp_ros.core.runtime import PolicyRuntime
@@ -91,6 +93,8 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         self._faulted_since = 0.0
         self._holding = False   # whether the current fault streams holds (or sends nothing)
         self._last_command: Optional[np.ndarray] = None
+        self._at_rest = False           # the last two commands were equal
+        self._stream_broken = False     # a faulty cycle since the last command sent nothing
         self._published_at: Optional[float] = None   # time.monotonic() of the last command
         # Per kind of fault (the text before its first colon): a new kind is named at once.
         self._logged_at = {}
@@ -115,7 +119,7 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         start = time.perf_counter()
         try:
             self._configure()
-        except (DarpError, OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: B902 - rclpy would swallow it unlogged and leak
             self.get_logger().error(f'configure failed: {exc}')
             self._release()
             return TransitionCallbackReturn.FAILURE
@@ -132,6 +136,7 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         self.stats.restart()
         self._faulted = False
         self._published_at = None
+        self._last_command, self._at_rest, self._stream_broken = None, False, False
         self._synced_stamp = -float('inf')
         self._active = True
         self._own_timers.append(self.create_timer(self.period_s, self._tick))
@@ -141,16 +146,15 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
-        """Stop the control timer and publish one hold, so the arm comes to rest."""
+        """Stop the control timer and brake to rest with holds, one a period."""
         with self._output_lock:
             self._active = False
         self._stop_control_timer()
         self.inference.wait()
-        held = self.commands.ready
-        if held:
-            self._publish_command(self.commands.hold(self._command_dt()).values)
+        holds = self._brake_to_rest() if self.commands.ready else 0
         self.get_logger().info('inactive: control timer stopped, ' +
-                               ('hold published' if held else 'nothing was commanded'))
+                               (f'at rest after {holds} holds' if holds
+                                else 'nothing was commanded'))
         return TransitionCallbackReturn.SUCCESS
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
@@ -247,7 +251,8 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
     # -- parameters -----------------------------------------------------------------------
 
     def _on_set_parameters(self, params):
-        if self.config is not None and any(p.name == 'use_sim_time' for p in params):
+        # runtime, not config: cleanup (and a failed configure) release the runtime only.
+        if self.runtime is not None and any(p.name == 'use_sim_time' for p in params):
             # With no /clock the control timer would stop and the node go silent.
             return SetParametersResult(
                 successful=False, reason='use_sim_time cannot change while configured: '
@@ -255,6 +260,11 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         result = validate_on_set(params)
         if result.successful and self.config is not None:
             changes = {p.name: p.value for p in params if p.name in RUNTIME_SETTABLE}
+            try:
+                check_fault_behavior(self.config.command.kind,
+                                     changes.get('fault_behavior', self.config.fault_behavior))
+            except ConfigError as exc:
+                return SetParametersResult(successful=False, reason=str(exc))
             self.config = dataclasses.replace(self.config, **changes)
             # The input ages are judged by the assembler: it must see the new values too.
             self.assembler.config = self.config

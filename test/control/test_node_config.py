@@ -61,6 +61,9 @@ def test_images_default_to_best_effort_depth_one():
     ({'max_input_age_s': -1.0}, 'max_input_age_s'),
     ({'control_rate_hz': 'fast'}, 'expected double'),
     ({'fault_behavior': 'panic'}, 'fault_behavior'),
+    ({'fault_behavior': 'silent', 'command.type': 'joint_velocity', 'command.state_keys':
+      ['joints']}, "'silent' is refused for command.type joint_velocity"),
+    ({'fault_behavior': 'silent', 'command.type': 'twist'}, 'keep moving'),
     ({'gripper.enabled': True, 'gripper.open_below': 0.6}, 'hysteresis'),
     ({'command.relative_to': ['missing']}, "command key 'missing'"),
     ({'limits.velocity': [1.0, float('nan')]}, 'not finite'),

@@ -146,6 +146,35 @@ def test_hold_sequence_reaches_rest_within_the_acceleration_limit():
     assert np.abs(filt.velocity).max() < 1e-9
 
 
+def test_after_a_stall_position_targets_start_again_from_rest():
+    moving = PositionFilter(joint_limits(1))
+    moving.reset([0.0])
+    run(moving, [[1.0]] * 40)
+    assert moving.velocity[0] == pytest.approx(0.5)      # at full speed when the stream paused
+    stalled = PositionFilter(joint_limits(1))
+    stalled.reset([0.0])
+    run(stalled, [[1.0]] * 40)
+    before = stalled.position[0]
+    stalled.stalled()
+    # The controller stopped at the last target: the next step accelerates from rest.
+    step = stalled.apply([1.0], DT).values[0] - before
+    assert step == pytest.approx(2.0 * DT * DT)
+    pose = PoseFilter(joint_limits(3), angular_velocity=1.0, angular_acceleration=2.0)
+    pose.reset([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    for _ in range(40):
+        pose.apply([0.9, 0.0, 0.0, 0.0, 0.0, np.sin(0.5), np.cos(0.5)], DT)
+    pose.stalled()
+    assert np.abs(pose.translation.velocity).max() == 0.0 and np.abs(pose.angular_rate).max() == 0
+
+
+def test_a_velocity_stream_keeps_its_velocity_through_a_stall():
+    filt = VelocityFilter(joint_limits(1))
+    filt.reset([0.0])
+    run(filt, [[0.4]] * 40)
+    filt.stalled()      # the controller kept applying 0.4: dropping it would be a jump
+    assert filt.apply([0.4], DT).values[0] == pytest.approx(0.4)
+
+
 def test_reset_refuses_states_it_cannot_start_from():
     filt = PositionFilter(joint_limits(3))
     with pytest.raises(ValueError, match='axis 2 position 1.5 is outside'):

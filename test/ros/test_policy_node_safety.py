@@ -28,6 +28,7 @@ from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, Paramet
 from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
 from ros_harness import (active_graph, Graph, HOME, IMAGE, image_msg, joint_msg,
                          node_parameters, parameter_file, Probe, RATE_HZ, transition, wait_for)
 from std_msgs.msg import Float64MultiArray
@@ -169,6 +170,71 @@ def test_resume_starts_from_the_measured_state_not_the_last_command(active):
     assert crawling.size == 0, (joint0, first)
 
 
+def velocity_graph(bundle, **overrides):
+    """Return (graph, probe): joint velocity commands, braking 0.025 rad/s per cycle at most."""
+    values = node_parameters(bundle, **{'command.type': 'joint_velocity',
+                                        'command.scale': [3.0] * 7,
+                                        'limits.acceleration': [0.5] * 7}, **overrides)
+    del values['command.relative_to']
+    graph, probe = active_graph(values)
+    # Moving fast enough that a stop takes several cycles, so one hold would not be one.
+    assert wait_for(lambda: np.abs(probe.commands[-1][1].data).max() > 0.15, 5.0)
+    return graph, probe
+
+
+VELOCITY_STEP = 0.5 / RATE_HZ       # the acceleration limit over one period
+
+
+def test_deactivate_brakes_a_velocity_command_to_zero_within_the_limits(joint_bundle):
+    graph, probe = velocity_graph(joint_bundle)
+    try:
+        start = time.monotonic()
+        assert transition(graph.policy, 'deactivate') == 'inactive'
+        time.sleep(0.3)
+        values = np.array([c.data for c in probe.since(probe.commands, start - 1.0)])
+        quiet_from = time.monotonic()
+        time.sleep(0.2)
+        assert probe.since(probe.commands, quiet_from) == []
+    finally:
+        graph.close()
+    # A velocity controller keeps the last command: it must be zero, reached step by step.
+    assert np.abs(values[-1]).max() == 0.0
+    assert np.abs(np.diff(values, axis=0)).max() <= VELOCITY_STEP + 1e-9
+
+
+def test_a_short_fault_while_moving_brakes_and_resumes_without_a_jump(joint_bundle):
+    graph, probe = velocity_graph(joint_bundle, max_input_age_s=0.15)
+    try:
+        start = time.monotonic()
+        probe.paused = True
+        time.sleep(0.25)            # stale for about 0.1 s: two holds, far from rest
+        probe.paused = False
+        assert wait_for(lambda: len(probe.since(probe.actions, start + 0.25)) >= 5, 5.0)
+        values = np.array([c.data for c in probe.since(probe.commands, start - 0.5)])
+        assert any('stale' in w for w in probe.warnings_since(start))
+        # 'silent' would leave this arm moving at its last velocity through every fault.
+        refused = graph.policy.set_parameters([Parameter('fault_behavior', value='silent')])[0]
+        assert not refused.successful and 'keep moving' in refused.reason
+        assert graph.policy.config.fault_behavior == 'hold'
+    finally:
+        graph.close()
+    assert np.abs(np.diff(values, axis=0)).max() <= VELOCITY_STEP + 1e-9
+
+
+def test_a_configure_that_fails_inside_rclpy_says_why_and_releases(joint_bundle):
+    graph = Graph(node_parameters(joint_bundle, **{'command.topic': 'bad topic'}))
+    probe = Probe(graph)
+    probe.wait_connected()
+    start = time.monotonic()
+    try:
+        assert transition(graph.policy, 'configure') == 'unconfigured'
+        assert wait_for(lambda: any('configure failed' in w and 'bad topic' in w
+                                    for w in probe.warnings_since(start)), 3.0)
+        assert graph.policy.runtime is None and graph.policy.inference is None
+    finally:
+        graph.close()
+
+
 def test_a_measured_state_outside_the_limits_holds_and_says_why(active):
     graph, probe = active
     outside = HOME.copy()
@@ -308,4 +374,4 @@ def test_a_signal_ends_the_process_cleanly_after_a_final_hold(joint_bundle, tmp_
             process.kill()
         graph.close()
     assert process.returncode == 0, err
-    assert 'Traceback' not in err and 'hold published' in err, err
+    assert 'Traceback' not in err and 'at rest after' in err, err

@@ -131,6 +131,10 @@ class PositionFilter(AxisStateFilter):
     def _output(self) -> np.ndarray:
         return self._position.copy()
 
+    def stalled(self) -> None:
+        """Start from rest: the target stood still past a period and the axis stopped there."""
+        self._velocity = np.zeros(self.dim)
+
     def _advance(self, wanted: np.ndarray, dt: float) -> List[str]:
         start = self._position
         reasons = super()._advance(wanted, dt)

@@ -98,6 +98,15 @@ class CommandFilter(ABC):
         period = check_dt(dt)
         return self._emit(self._hold_step(period), (), held=True)
 
+    def stalled(self) -> None:
+        """
+        Note that no command went out for longer than a period.
+
+        Filters whose commands are targets (positions, poses) then start the next command from
+        rest: the controller reached the last target and stopped there, so continuing at the
+        old velocity would be a jump. Velocity commands kept moving; nothing to change.
+        """
+
     def vector(self, values: Any, name: str) -> np.ndarray:
         """Return values as a flat float64 copy of length dim, or raise a ValueError."""
         try:

@@ -137,6 +137,11 @@ class PoseFilter(CommandFilter):
         self._rate = np.zeros(3)
         self._last = self._output()
 
+    def stalled(self) -> None:
+        """Start from rest, not turning: the pose target stood still past a period."""
+        self.translation.stalled()
+        self._rate = np.zeros(3)
+
     def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
         """Return why the measured pose is unusable (position outside the workspace), or None."""
         if measured is None:
