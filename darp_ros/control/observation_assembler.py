@@ -113,6 +113,11 @@ class ObservationAssembler:
         """Accept any stamp next (a new episode or session may restart a simulated clock)."""
         self._newest_stamp = {}
 
+    def forget_inputs(self) -> None:
+        """Drop every cached message: the next observation waits for new ones on each topic."""
+        self.slots = {}
+        self.forget_stamps()
+
     def common_stamp(self) -> Optional[float]:
         """Return the stamp every topic's newest message shares, or None if they differ."""
         stamps = set()

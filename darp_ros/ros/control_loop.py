@@ -87,11 +87,19 @@ class ControlLoop:
             # The previous step's command is out (that is why these inputs exist); its
             # thread is only finishing the step's bookkeeping.
             self.inference.wait()
-        if not self.inference.submit(self._act, obs, start):
+        if not self.inference.submit(self._act_logged, obs, start):
             self.stats.overruns += 1
             self._fault('overrun: the previous inference is still running')
             return False
         return True
+
+    def _act_logged(self, obs, start: float) -> None:
+        """Run _act; an unexpected failure (a publisher, the gripper) is logged and held."""
+        try:
+            self._act(obs, start)
+        except Exception as exc:  # noqa: B902 - the inference future would keep it unseen
+            self.get_logger().error(f'control step failed: {exc!r}')
+            self._fault(f'control step failed: {exc}')
 
     def _act(self, obs, start: float) -> None:
         """Infer, check the deadline, filter and publish (on the inference thread)."""
@@ -130,7 +138,8 @@ class ControlLoop:
                 return self._fault(f'safety layer held: {", ".join(safe.interventions)}',
                                    hold=safe.values)
             self._publish_command(safe.values)
-            self._stream_broken = False
+            # Under the lock: a fault the timer thread finds from here on is not lost.
+            recovered, self._faulted, self._stream_broken = self._faulted, False, False
         if safe.interventions:
             self.stats.interventions += 1
             for reason in safe.interventions:
@@ -138,8 +147,7 @@ class ControlLoop:
                 by_limit[reason] = by_limit.get(reason, 0) + 1
         self._publish_step(result)
         self.stats.commands += 1
-        if self._faulted:
-            self._faulted = False
+        if recovered:
             self.get_logger().info(f'inputs good again: commanding (after: '
                                    f'{self.stats.last_fault})')
 
@@ -167,9 +175,9 @@ class ControlLoop:
         self.stats.holds += 1
         self.stats.last_fault = reason
         now = time.monotonic()
-        if not self._faulted:
-            self._faulted, self._faulted_since = True, now
         with self._output_lock:
+            if not self._faulted:
+                self._faulted, self._faulted_since = True, now
             held = self.config.fault_behavior == 'hold' and self.commands.ready and self._active
             if held:
                 if hold is None:

@@ -43,6 +43,7 @@ class InputPump:
                                       start_parameter_services=False)
         self.budget = MESSAGES_PER_TOPIC * max(1, topics)
         self.throttled_windows = 0
+        self._context, self._logger = owner.context, owner.get_logger()
         self._executor = SingleThreadedExecutor(context=owner.context)
         self._executor.add_node(self.node)
         self._stop = threading.Event()
@@ -62,8 +63,11 @@ class InputPump:
                     break
                 try:
                     self._executor.spin_once(timeout_sec=remaining)
-                except Exception:  # noqa: B902 - the context went away: nothing left to take
-                    return
+                except Exception as exc:  # noqa: B902 - ending the thread would be silent
+                    if self._stop.is_set() or not self._context.ok():
+                        return      # the context went away: nothing left to take
+                    # A failing callback must not end the inputs: the node would only say stale.
+                    self._logger.error(f'input callback failed: {exc!r}')
                 taken += 1
             if taken >= self.budget:
                 self.throttled_windows += 1

@@ -132,7 +132,8 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         self.commands.reset()
         self._gripper.reset()
         self._novelty_guard.reset()
-        self.assembler.forget_stamps()
+        # Inputs cached before deactivation may predate its braking: wait for new ones.
+        self.assembler.forget_inputs()
         self.stats.restart()
         self._faulted = False
         self._published_at = None
@@ -213,6 +214,11 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         rate = config.control_rate_hz or runtime.model.control_rate_hz
         if not rate:
             raise ConfigError('control_rate_hz is 0 and the bundle records no control rate')
+        reach = config.command.time_from_start_s
+        if config.command.kind == 'joint_trajectory' and 0 < reach < 1.0 / rate:
+            # The controller would reach each limited step sooner than the limits assume.
+            raise ConfigError(f'command.time_from_start_s {reach:g} is shorter than the '
+                              f'control period {1.0 / rate:g} s: give 0 (one period) or more')
         self.commands = CommandPipeline(config, runtime.action_dim)
         self.config, self.runtime, self.period_s = config, runtime, 1.0 / rate
         self.gripper_index = config.gripper_index(runtime.action_dim)
@@ -265,6 +271,8 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
                                      changes.get('fault_behavior', self.config.fault_behavior))
             except ConfigError as exc:
                 return SetParametersResult(successful=False, reason=str(exc))
+            for name, value in changes.items():     # safety settings: every change on record
+                self.get_logger().info(f'{name}: {getattr(self.config, name)!r} -> {value!r}')
             self.config = dataclasses.replace(self.config, **changes)
             # The input ages are judged by the assembler: it must see the new values too.
             self.assembler.config = self.config

@@ -117,6 +117,18 @@ def test_velocity_filter_resyncs_to_measured_positions():
         filt.apply([0.0], DT, measured=[0.0, 0.0])
 
 
+def test_velocity_braking_is_not_fooled_by_a_lagging_measurement():
+    filt = VelocityFilter(joint_limits(1))
+    filt.reset([0.5])
+    position, lag_s = 0.5, 0.15
+    for _ in range(300):
+        # The measurement arrives lag_s late: it trails the axis by what it moved meanwhile.
+        measured = [position - filt.velocity[0] * lag_s]
+        position += filt.apply([0.5], DT, measured=measured).values[0] * DT
+        assert position <= 1.0 + TOL
+    assert position == pytest.approx(1.0, abs=0.01)     # it does get there
+
+
 @pytest.mark.parametrize('bad', [math.nan, math.inf, -math.inf])
 def test_non_finite_commands_give_a_smooth_hold(bad):
     filt = VelocityFilter(joint_limits(2))

@@ -29,7 +29,7 @@ from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
-from ros_harness import (active_graph, Graph, HOME, IMAGE, image_msg, joint_msg,
+from ros_harness import (active_graph, Graph, HOME, IMAGE, image_msg, joint_msg, JOINTS,
                          node_parameters, parameter_file, Probe, RATE_HZ, transition, wait_for)
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
@@ -221,18 +221,40 @@ def test_a_short_fault_while_moving_brakes_and_resumes_without_a_jump(joint_bund
     assert np.abs(np.diff(values, axis=0)).max() <= VELOCITY_STEP + 1e-9
 
 
-def test_a_configure_that_fails_inside_rclpy_says_why_and_releases(joint_bundle):
-    graph = Graph(node_parameters(joint_bundle, **{'command.topic': 'bad topic'}))
+@pytest.mark.parametrize('changes, words', [
+    ({'command.topic': 'bad topic'}, 'bad topic'),      # refused inside rclpy
+    ({'command.type': 'joint_trajectory', 'command.joint_names': list(JOINTS),
+      'command.time_from_start_s': 0.01}, 'shorter than the control period'),
+])
+def test_a_configure_that_fails_says_why_and_releases(joint_bundle, changes, words):
+    graph = Graph(node_parameters(joint_bundle, **changes))
     probe = Probe(graph)
     probe.wait_connected()
     start = time.monotonic()
     try:
         assert transition(graph.policy, 'configure') == 'unconfigured'
-        assert wait_for(lambda: any('configure failed' in w and 'bad topic' in w
+        assert wait_for(lambda: any('configure failed' in w and words in w
                                     for w in probe.warnings_since(start)), 3.0)
         assert graph.policy.runtime is None and graph.policy.inference is None
     finally:
         graph.close()
+
+
+def test_activation_waits_for_inputs_newer_than_itself(active):
+    graph, probe = active
+    probe.paused = True
+    assert transition(graph.policy, 'deactivate') == 'inactive'
+    start = time.monotonic()
+    assert transition(graph.policy, 'activate') == 'active'
+    try:
+        # The cached joint state is younger than max_input_age_s, but from before the
+        # deactivation's braking: nothing may be commanded from it.
+        assert wait_for(lambda: any('no message yet' in w for w in probe.warnings_since(start)),
+                        3.0)
+        assert probe.since(probe.actions, start) == []
+    finally:
+        probe.paused = False
+    assert still_commanding(probe)
 
 
 def test_a_measured_state_outside_the_limits_holds_and_says_why(active):

@@ -27,7 +27,8 @@ class VelocityFilter(AxisStateFilter):
 
     The position used for braking is the integral of the returned velocities, re-synced to
     `measured` positions whenever they are given and finite, so drift cannot creep past a
-    limit.
+    limit. A measurement is up to an input age old, so it lags a moving axis: in the
+    direction of motion the braking position is whichever of the two is further along.
     """
 
     def _output(self) -> np.ndarray:
@@ -43,7 +44,9 @@ class VelocityFilter(AxisStateFilter):
                 outside = (measured < kin.lower) | (measured > kin.upper)
                 reasons += [f'measured position outside limits on {kin.labels[axis]}'
                             for axis in np.flatnonzero(outside)]
-                self._position = measured
+                ahead = np.where(self._velocity > 0, np.maximum(measured, self._position),
+                                 np.minimum(measured, self._position))
+                self._position = np.where(self._velocity == 0, measured, ahead)
             else:
                 reasons.append('non-finite measurement ignored')
         reasons += self._advance(command, dt)
