@@ -144,6 +144,11 @@ class ObservationAssembler:
                 missing = [t for t in self.topics if t not in self.slots]
                 raise InputFault(f'no message yet on {", ".join(missing)}')
             arrival_age = now_s - slot.arrival_s
+            if -arrival_age > self.config.max_future_stamp_s:
+                # The clock stepped back (NTP, a set date): by it, an input that stopped
+                # arriving would look fresh for as long as the step.
+                raise InputFault(f'{topic}: last message arrived {-arrival_age:.3f} s in the '
+                                 'future: the clock went back; waiting for a new one')
             if arrival_age > max_age:
                 raise InputFault(f'{topic} is stale: last message arrived {arrival_age:.3f} s '
                                  f'ago (max_input_age_s {max_age})')

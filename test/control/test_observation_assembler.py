@@ -82,6 +82,7 @@ def test_decoding_happens_once_per_message(assembler):
 
 @pytest.mark.parametrize('now, words', [
     (10.2, 'stale: last message arrived'),
+    (9.0, 'arrived 1.000 s in the future: the clock went back'),
 ])
 def test_stale_by_arrival(assembler, now, words):
     with pytest.raises(InputFault, match=words):
