@@ -84,7 +84,8 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
        "Command rate; 0 uses the rate the bundle's demonstrations were recorded at",
        low=0.0, high=1000.0),
     _p('max_input_age_s', 'double', 0.2,
-       'An input older than this (by stamp or by arrival) is stale: hold', low=0.001,
+       'An input older than this (by stamp or by arrival), when the observation is assembled '
+       'or when its command would go out, is stale: hold', low=0.001,
        high=60.0, read_only=False),
     _p('max_future_stamp_s', 'double', 0.05,
        'A stamp further ahead of the node clock than this is rejected (clock skew)',

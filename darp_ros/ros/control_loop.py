@@ -78,31 +78,35 @@ class ControlLoop:
     def _control_step(self) -> bool:
         """Assemble the newest inputs and hand them to the inference thread, if possible."""
         start = time.perf_counter()
+        now = self._now()
         try:
-            obs = self.assembler.assemble(self._now())
+            obs = self.assembler.assemble(now)
         except InputFault as exc:
             self._fault(str(exc))
             return False
+        # When the oldest input was stamped or arrived: the command must still be fresh by it.
+        inputs_from = now - max(max(age.arrival_age_s, age.stamp_age_s or 0.0)
+                                for age in self.assembler.ages(now).values())
         if self.config.sync_inputs:
             # The previous step's command is out (that is why these inputs exist); its
             # thread is only finishing the step's bookkeeping.
             self.inference.wait()
-        if not self.inference.submit(self._act_logged, obs, start):
+        if not self.inference.submit(self._act_logged, obs, start, inputs_from):
             self.stats.overruns += 1
             self._fault('overrun: the previous inference is still running')
             return False
         return True
 
-    def _act_logged(self, obs, start: float) -> None:
+    def _act_logged(self, obs, start: float, inputs_from: float) -> None:
         """Run _act; an unexpected failure (a publisher, the gripper) is logged and held."""
         try:
-            self._act(obs, start)
+            self._act(obs, start, inputs_from)
         except Exception as exc:  # noqa: B902 - the inference future would keep it unseen
             self.get_logger().error(f'control step failed: {exc!r}')
             self._fault(f'control step failed: {exc}')
 
-    def _act(self, obs, start: float) -> None:
-        """Infer, check the deadline, filter and publish (on the inference thread)."""
+    def _act(self, obs, start: float, inputs_from: float) -> None:
+        """Infer, check the deadline and the inputs' age, filter and publish (own thread)."""
         try:
             result = self.runtime.step(obs)
         except Exception as exc:  # noqa: B902 - any failure must hold, never stop the loop
@@ -116,6 +120,11 @@ class ControlLoop:
             self.stats.overruns += 1
             return self._fault(f'overrun: the step took {elapsed * 1e3:.1f} ms, more than '
                                f'{deadline * 1e3:.1f} ms')
+        age = self._now() - inputs_from
+        if age > self.config.max_input_age_s and not self.config.sync_inputs:
+            # A deadline above a period (max_step_time_s) must not let stale inputs through.
+            return self._fault(f'stale at publish: the oldest input is {age:.3f} s old after '
+                               f'inference (max_input_age_s {self.config.max_input_age_s})')
         novelty = result.novelty / self.novelty_scale
         if self._novelty_guard.update(novelty):
             self._outputs['novelty'].publish(Float64(data=novelty))

@@ -257,6 +257,27 @@ def test_activation_waits_for_inputs_newer_than_itself(active):
     assert still_commanding(probe)
 
 
+def test_inputs_that_go_stale_during_a_slow_inference_hold(active):
+    graph, probe = active
+    node = graph.policy
+    step = node.runtime.step
+
+    def slow_step(obs):        # the real step, on a machine too slow for its inputs
+        time.sleep(0.6)
+        return step(obs)
+    # A deadline of a second lets the step finish: the inputs' age must still be checked.
+    assert node.set_parameters([Parameter('max_step_time_s', value=1.0)])[0].successful
+    start = time.monotonic()
+    node.runtime.step = slow_step
+    try:
+        assert wait_for(lambda: any('stale at publish' in w
+                                    for w in probe.warnings_since(start)), 5.0)
+        assert probe.since(probe.actions, start + 0.7) == []
+    finally:
+        node.runtime.step = step
+    assert still_commanding(probe)
+
+
 def test_a_measured_state_outside_the_limits_holds_and_says_why(active):
     graph, probe = active
     outside = HOME.copy()
