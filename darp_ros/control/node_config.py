@@ -166,6 +166,9 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
         raise ConfigError(f'gripper.open_below ({gripper.open_below}) must be below '
                           f'gripper.close_above ({gripper.close_above}): that gap is the '
                           'hysteresis')
+    if gripper.enabled and gripper.closed_width >= gripper.open_width:
+        raise ConfigError(f'gripper.closed_width ({gripper.closed_width}) must be below '
+                          f'gripper.open_width ({gripper.open_width}): closing would open')
     limits = {k: v for k, v in _group(top, 'limits.').items() if v not in (None, 0.0)}
     unstamped = [m.key for m in inputs if m.msg_type == 'float64_multi_array']
     if top['sync_inputs'] and unstamped:

@@ -154,9 +154,11 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
     _p('gripper.close_action', 'string', '',
        'Action server and type that closes (default: open_action), e.g. '
        '"fr3_gripper/grasp franka_msgs/action/Grasp"'),
-    _p('gripper.speed', 'double', 0.1, 'Finger speed in action goals (m/s)', low=0.0),
+    # Upper bounds catch unit mistakes (mm/s for m/s); the Franka Hand's peak force is 140 N.
+    _p('gripper.speed', 'double', 0.1, 'Finger speed in action goals (m/s)', low=0.0,
+       high=0.5),
     _p('gripper.force', 'double', 20.0, 'Grasp force in action goals that have one (N)',
-       low=0.0),
+       low=0.0, high=140.0),
     _p('gripper.epsilon', 'double', 0.08,
        'Grasp width tolerance, inner and outer, in goals that have one (m): wide, so any '
        'object counts as grasped', low=0.0),
