@@ -102,7 +102,7 @@ class ControlLoop:
         try:
             self._act(obs, start, inputs_from)
         except Exception as exc:  # noqa: B902 - the inference future would keep it unseen
-            self.get_logger().error(f'control step failed: {exc!r}')
+            self.get_logger().error(f'control step failed: {exc!r}', throttle_duration_sec=1.0)
             self._fault(f'control step failed: {exc}')
 
     def _act(self, obs, start: float, inputs_from: float) -> None:

@@ -67,7 +67,8 @@ class InputPump:
                     if self._stop.is_set() or not self._context.ok():
                         return      # the context went away: nothing left to take
                     # A failing callback must not end the inputs: the node would only say stale.
-                    self._logger.error(f'input callback failed: {exc!r}')
+                    self._logger.error(f'input callback failed: {exc!r}',
+                                       throttle_duration_sec=1.0)
                 taken += 1
             if taken >= self.budget:
                 self.throttled_windows += 1
