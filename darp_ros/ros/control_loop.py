@@ -223,10 +223,9 @@ class ControlLoop:
         count = 0
         while count * self.period_s < MAX_BRAKE_S:
             started = time.monotonic()
-            previous = self._last_command
             self._publish_command(self.commands.hold(self._command_dt()).values)
             count += 1
-            if same_command(self._last_command, previous):
+            if self._at_rest:       # _publish_command compared it with the one before
                 return count
             time.sleep(max(0.0, self.period_s - (time.monotonic() - started)))
         self.get_logger().error(f'not at rest after braking for {MAX_BRAKE_S:g} s: the limits '
