@@ -30,7 +30,7 @@ import numpy as np
 # Values per command, where the command type fixes them.
 FIXED_WIDTH = {'twist': 6, 'pose': 7}
 # Command types whose safety layer must start from the measured robot state.
-NEEDS_STATE = ('joint_position', 'joint_velocity', 'joint_trajectory', 'pose')
+NEEDS_STATE = ('joint_position', 'joint_velocity', 'joint_trajectory', 'pose', 'twist')
 
 
 class CommandPipeline:

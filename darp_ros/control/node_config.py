@@ -37,7 +37,8 @@ _CARTESIAN_RATES = ('linear_velocity', 'linear_acceleration', 'angular_velocity'
 # The limits each command type is checked against; a robot file may hold them all.
 LIMIT_KEYS = {
     'joint_position': _JOINT_LIMITS, 'joint_velocity': _JOINT_LIMITS,
-    'joint_trajectory': _JOINT_LIMITS, 'twist': _CARTESIAN_RATES,
+    'joint_trajectory': _JOINT_LIMITS,
+    'twist': ('workspace_lower', 'workspace_upper') + _CARTESIAN_RATES,
     'pose': ('workspace_lower', 'workspace_upper', 'translation_step') + _CARTESIAN_RATES,
     'array': ('lower', 'upper', 'max_step', 'hold_value'),
 }

@@ -135,7 +135,8 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
        'a 6-element pose delta turns the orientation by its rotation vector'),
     _p('command.state_keys', 'string_array', None,
        'Observation keys (concatenated) holding the measured command-space state (joint '
-       'positions, or position + xyzw quaternion) that the safety layer starts from'),
+       'positions, or the end-effector position + xyzw quaternion for pose and twist) that '
+       'the safety layer starts from'),
     _p('command.joint_names', 'string_array', None, 'Joint names written into JointTrajectory'),
     _p('command.frame_id', 'string', '', 'frame_id of stamped commands'),
     _p('command.time_from_start_s', 'double', 0.0,

@@ -129,6 +129,33 @@ def test_velocity_braking_is_not_fooled_by_a_lagging_measurement():
     assert position == pytest.approx(1.0, abs=0.01)     # it does get there
 
 
+def test_an_axis_stopped_at_its_limit_does_not_restart_from_a_late_measurement():
+    # Positions reach the filter three cycles late; once the axis stops at the limit the
+    # measurement still shows it short of it for three cycles, and the command keeps pushing.
+    filt = VelocityFilter(joint_limits(1))
+    filt.reset([0.5])
+    path = [0.5]
+    for _ in range(300):
+        velocity = filt.apply([0.5], DT, measured=[path[max(len(path) - 4, 0)]]).values[0]
+        path.append(path[-1] + velocity * DT)
+        assert path[-1] <= 1.0 + TOL
+    assert path[-1] == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_blocked_axis_can_back_away_from_where_its_commands_led():
+    # The arm does not move (contact): the integral runs ahead to the limit, the measurement
+    # stays at 0.5. Commanding the other way follows the measurement again.
+    filt = VelocityFilter(joint_limits(1))
+    filt.reset([0.5])
+    for _ in range(200):
+        filt.apply([0.5], DT, measured=[0.5])
+    assert filt.position[0] == pytest.approx(1.0, abs=0.01)
+    for _ in range(2):      # the first step turns it round, the second starts from 0.5
+        filt.apply([-0.5], DT, measured=[0.5])
+    assert filt.velocity[0] == pytest.approx(-4.0 * DT)
+    assert filt.position[0] == pytest.approx(0.5 - 4.0 * DT * DT)
+
+
 @pytest.mark.parametrize('bad', [math.nan, math.inf, -math.inf])
 def test_non_finite_commands_give_a_smooth_hold(bad):
     filt = VelocityFilter(joint_limits(2))
@@ -333,7 +360,8 @@ def test_box_filter_clips_limits_steps_and_holds():
 JOINT = {'lower': [-1.0, -2.0], 'upper': [1.0, 2.0], 'velocity': [1.0, 1.0],
          'acceleration': [5.0, 5.0], 'max_step': [0.1, 0.1]}
 TWIST = {'linear_velocity': 0.2, 'linear_acceleration': 1.0, 'angular_velocity': 0.5,
-         'angular_acceleration': 2.0}
+         'angular_acceleration': 2.0, 'workspace_lower': [0.2, -0.4, 0.0],
+         'workspace_upper': [0.8, 0.4, 0.6]}
 POSE = {'workspace_lower': [0.2, -0.4, 0.0], 'workspace_upper': [0.8, 0.4, 0.6],
         'linear_velocity': 0.3, 'linear_acceleration': 2.0, 'max_step': 0.01,
         'angular_velocity': 1.0, 'angular_acceleration': 5.0}

@@ -233,3 +233,31 @@ def test_a_longer_gap_after_a_ramp_still_moves_no_more_than_max_step():
     steps = np.abs(np.diff(np.vstack([start, poses])[:, 2]))
     assert steps.max() > 0.0078          # the ramp reached the step bound ...
     assert (steps <= 0.0078125 + 1e-15).all()   # ... and the longer gaps did not exceed it
+
+
+@SETTINGS
+@given(st.data(), st.tuples(*[st.floats(0.01, 10.0)] * 4), periods, st.integers(0, 3))
+def test_a_twist_stays_in_its_workspace_measured_late(data, bounds, dt, lag):
+    """The arm follows each twist exactly; the measurement it reports is `lag` cycles old."""
+    limits = CartesianLimits(*bounds)
+    lower = np.array(data.draw(st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3)))
+    upper = lower + np.array(data.draw(st.lists(st.floats(0.01, 2.0), min_size=3, max_size=3)))
+    start = lower + np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=3,
+                                                max_size=3))) * (upper - lower)
+    filt = TwistFilter(limits, (lower.tolist(), upper.tolist()))
+    filt.reset(start)
+    path, previous = [start], np.zeros(6)
+    for command in data.draw(commands(6, -50.0, 50.0)):
+        measured = path[max(len(path) - 1 - lag, 0)]
+        twist = (filt.hold(dt) if command is HOLD else filt.apply(command, dt, measured)).values
+        assert np.isfinite(twist).all()
+        assert np.linalg.norm(twist[:3]) <= limits.linear_velocity * (1.0 + 1e-12)
+        assert np.linalg.norm(twist[3:]) <= limits.angular_velocity * (1.0 + 1e-12)
+        assert (np.linalg.norm(twist[:3] - previous[:3])
+                <= limits.linear_acceleration * dt * (1 + 1e-9))
+        assert (np.linalg.norm(twist[3:] - previous[3:])
+                <= limits.angular_acceleration * dt * (1 + 1e-9))
+        path.append(path[-1] + twist[:3] * dt)
+        tolerance = 1e-9 * (1.0 + np.abs(path[-1]))
+        assert (path[-1] >= lower - tolerance).all() and (path[-1] <= upper + tolerance).all()
+        previous = twist

@@ -57,6 +57,7 @@ class AxisStateFilter(CommandFilter):
         self.kinematics = AxisKinematics(limits, axis_names)
         self._position = np.zeros(self.dim)
         self._velocity = np.zeros(self.dim)
+        self._measured: Optional[np.ndarray] = None  # the last measured position, if any
 
     @property
     def position(self) -> np.ndarray:
@@ -74,6 +75,7 @@ class AxisStateFilter(CommandFilter):
         self.kinematics.check_position(f'{type(self).__name__}.reset', position)
         self._position = position
         self._velocity = np.zeros(self.dim)
+        self._measured = None
         self._last = self._output()
 
     def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
@@ -93,14 +95,15 @@ class AxisStateFilter(CommandFilter):
             # Aim inside the speed ball, keeping the direction: straight at the target.
             wanted = wanted * (self.speed / np.linalg.norm(wanted))
             norm_capped = True
-        velocity, reasons = self.kinematics.choose(wanted, self._position, self._velocity, dt)
+        velocity, reasons = self.kinematics.choose(wanted, self._position, self._velocity, dt,
+                                                   self._measured)
         if self.speed is not None and np.linalg.norm(velocity) > self.speed:
             # The per-axis window can still leave the ball (turning at full speed). The
             # allowed velocity nearest the last one is in the window and no faster than it,
             # so the window is convex and meets the ball: take the furthest point towards
             # `velocity` on that segment that is inside the ball.
             anchor, _ = self.kinematics.choose(self._velocity, self._position, self._velocity,
-                                               dt)
+                                               dt, self._measured)
             velocity = furthest_within(anchor, velocity, self.speed)
             norm_capped = True
         if norm_capped:

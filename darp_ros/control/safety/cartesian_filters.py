@@ -16,7 +16,8 @@
 """
 End-effector twists and poses limited by Cartesian speed and acceleration.
 
-Twists are limited on the norm of each 3-vector. A pose moves its position through a
+Twists are limited on the norm of each 3-vector (and, given a workspace box, brake in time
+to stay inside it). A pose moves its position through a
 PositionFilter (workspace box, speed bounded in norm, per-axis acceleration) and turns its
 orientation towards the commanded one with the rotation rate bounded in norm and in change
 per cycle.
@@ -28,6 +29,7 @@ from darp_ros.control.safety.axis_filter import PositionFilter
 from darp_ros.control.safety.base import CommandFilter, NON_FINITE
 from darp_ros.control.safety.kinematics import braking_speed
 from darp_ros.control.safety.limits import AxisLimits, CartesianLimits, positive
+from darp_ros.control.safety.velocity_filter import VelocityFilter
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.rotations import (exp_map, multiply, normalized, relative_rotation,
                                      safe_norm)
@@ -67,32 +69,90 @@ def limit_rate(previous: np.ndarray, wanted: np.ndarray, speed: float, change: f
 
 
 class TwistFilter(CommandFilter):
-    """Limit twists (linear xyz in m/s, angular xyz in rad/s) in norm and change per cycle."""
+    """
+    Limit twists (linear xyz in m/s, angular xyz in rad/s) in norm and change per cycle.
 
-    def __init__(self, limits: CartesianLimits):
+    With a workspace box the linear part also brakes in time to stop inside it, judged from
+    the measured end-effector position passed to apply() (x, y, z in the twist's frame, or a
+    pose whose first three values they are):
+    a steady twist would otherwise carry the arm out of any box. Its acceleration is then
+    bounded per axis by linear_acceleration/sqrt(3), so the norm bound still holds.
+    """
+
+    def __init__(self, limits: CartesianLimits,
+                 workspace: Optional[Tuple[Sequence[float], Sequence[float]]] = None):
         if not isinstance(limits, CartesianLimits):
             raise TypeError(f'TwistFilter needs CartesianLimits, got {type(limits).__name__}')
         super().__init__(6)
         self.limits = limits
+        self.translation: Optional[VelocityFilter] = None
+        if workspace is not None:
+            lower, upper = workspace
+            per_axis = limits.linear_acceleration / np.sqrt(3.0)
+            box = AxisLimits(lower=lower, upper=upper, velocity=(limits.linear_velocity,) * 3,
+                             acceleration=(per_axis,) * 3)
+            if box.dim != 3:
+                raise ConfigError(f'TwistFilter: the workspace has {box.dim} axes, expected 3')
+            self.translation = VelocityFilter(box, axis_names=('x', 'y', 'z'),
+                                              speed=limits.linear_velocity)
 
     def reset(self, current: Any = None) -> None:
-        """Start at rest; `current` is ignored, a twist command always starts from zero."""
+        """
+        Start at rest: a twist command always starts from zero.
+
+        With a workspace, `current` is the measured position, which must lie in the box.
+        """
+        if self.translation is not None:
+            self.translation.reset(self._position(current, 'current'))
         self._last = np.zeros(6)
+
+    def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
+        """Return why the measured position is unusable (outside the workspace), or None."""
+        if self.translation is None:
+            return None
+        if measured is None:
+            return 'twist commands with a workspace need the measured end-effector position'
+        try:
+            return self.translation.check_measured(self._position(measured, 'measured'))
+        except ValueError as exc:
+            return str(exc)
+
+    def _position(self, values: Any, name: str) -> np.ndarray:
+        """Return x, y, z of a measured position (3 values) or pose (7: position, quaternion)."""
+        if values is None:
+            raise ValueError(f'TwistFilter: {name} end-effector position is missing')
+        state = np.asarray(values, dtype=np.float64).reshape(-1)
+        if state.size not in (3, 7):
+            raise ValueError(f'TwistFilter: {name} end-effector state has {state.size} values, '
+                             'expected 3 (position) or 7 (position and quaternion)')
+        return state[:3].copy()
 
     def _step(self, command: np.ndarray, dt: float,
               measured: Optional[np.ndarray]) -> Tuple[np.ndarray, Sequence[str]]:
-        return self._limit(command, dt)
+        if self.translation is None:
+            return self._limit(command, dt)
+        position = None if measured is None else self._position(measured, 'measured')
+        linear = self.translation.apply(command[:3], dt, measured=position)
+        angular, reasons = self._angular(command[3:], dt)
+        return np.concatenate([linear.values, angular]), list(linear.interventions) + reasons
 
     def _hold_step(self, dt: float) -> np.ndarray:
-        return self._limit(np.zeros(6), dt)[0]
+        if self.translation is None:
+            return self._limit(np.zeros(6), dt)[0]
+        return np.concatenate([self.translation.hold(dt).values,
+                               self._angular(np.zeros(3), dt)[0]])
 
     def _limit(self, command: np.ndarray, dt: float) -> Tuple[np.ndarray, List[str]]:
         lim = self.limits
         linear, linear_reasons = limit_rate(self._last[:3], command[:3], lim.linear_velocity,
                                             lim.linear_acceleration * dt, 'linear')
-        angular, angular_reasons = limit_rate(self._last[3:], command[3:], lim.angular_velocity,
-                                              lim.angular_acceleration * dt, 'angular')
+        angular, angular_reasons = self._angular(command[3:], dt)
         return np.concatenate([linear, angular]), linear_reasons + angular_reasons
+
+    def _angular(self, command: np.ndarray, dt: float) -> Tuple[np.ndarray, List[str]]:
+        lim = self.limits
+        return limit_rate(self._last[3:], command, lim.angular_velocity,
+                          lim.angular_acceleration * dt, 'angular')
 
 
 class PoseFilter(CommandFilter):

@@ -31,6 +31,9 @@ COMMAND_KINDS = ('joint_position', 'joint_trajectory', 'joint_velocity', 'twist'
                  'array')
 
 _JOINT_KEYS = ('lower', 'upper', 'velocity', 'acceleration')
+_CARTESIAN_RATES = ('linear_velocity', 'linear_acceleration', 'angular_velocity',
+                    'angular_acceleration')
+_WORKSPACE = ('workspace_lower', 'workspace_upper')
 
 
 def _listed(key: str, value: Any, dim: int) -> Tuple[float, ...]:
@@ -64,15 +67,21 @@ def _fixed_dim(kind: str, dim: int, expected: int) -> None:
 
 def _twist(limits: Mapping[str, Any], dim: int) -> CommandFilter:
     _fixed_dim('twist', dim, 6)
-    return TwistFilter(CartesianLimits.from_dict(limits))
+    # The workspace is required: a steady twist carries the arm out of any box, so only
+    # braking towards its walls keeps a twist stream safe to leave running.
+    missing = [key for key in _WORKSPACE if isinstance(limits, Mapping) and key not in limits]
+    if missing:
+        raise ConfigError(f'twist commands need a workspace box, missing {missing}: a steady '
+                          'twist would carry the arm out of any box')
+    values = checked_keys('limits', limits, _CARTESIAN_RATES + _WORKSPACE)
+    rates = CartesianLimits(**{key: values[key] for key in _CARTESIAN_RATES})
+    return TwistFilter(rates, (_listed('workspace_lower', values['workspace_lower'], 3),
+                               _listed('workspace_upper', values['workspace_upper'], 3)))
 
 
 def _pose(limits: Mapping[str, Any], dim: int) -> CommandFilter:
     _fixed_dim('pose', dim, 7)
-    values = checked_keys('limits', limits,
-                          ('workspace_lower', 'workspace_upper', 'linear_velocity',
-                           'linear_acceleration', 'angular_velocity', 'angular_acceleration'),
-                          ('max_step',))
+    values = checked_keys('limits', limits, _WORKSPACE + _CARTESIAN_RATES, ('max_step',))
     step = values.get('max_step')
     position = AxisLimits(
         lower=_listed('workspace_lower', values['workspace_lower'], 3),
@@ -106,7 +115,8 @@ def build_filter(kind: str, limits: Mapping[str, Any], dim: int) -> CommandFilte
     Return the filter for commands of `kind` with `dim` values, from a limits mapping.
 
     Joint kinds take lists lower, upper, velocity, acceleration and optionally max_step;
-    twist takes linear_/angular_ velocity and acceleration; pose takes workspace_lower and
+    twist takes linear_/angular_ velocity and acceleration and the workspace box
+    (workspace_lower, workspace_upper: 3 each); pose takes workspace_lower and
     workspace_upper (3 each), scalar linear_velocity, linear_acceleration (per axis),
     optional max_step, angular_velocity and angular_acceleration; array takes lower, upper,
     optional max_step and hold_value (scalars or lists). Errors name the kind and the key.

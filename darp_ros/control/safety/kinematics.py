@@ -82,9 +82,13 @@ class AxisKinematics:
                                  f'the limits [{self.lower[axis]}, {self.upper[axis]}]')
 
     def choose(self, wanted: np.ndarray, position: np.ndarray, velocity: np.ndarray,
-               dt: float) -> Tuple[np.ndarray, List[str]]:
+               dt: float, measured: Optional[np.ndarray] = None) -> Tuple[np.ndarray, List[str]]:
         """
         Return the allowed velocity nearest to `wanted`, and the limits that changed it.
+
+        `measured` is a second estimate of the position (a measurement, which lags a moving
+        axis, beside the integral of the commands, which runs ahead of a blocked one): each
+        limit is then judged from whichever of the two is nearer to it.
 
         The window is the intersection of the acceleration band around `velocity`, the
         velocity and step bounds, and the braking bounds towards both position limits.
@@ -95,8 +99,10 @@ class AxisKinematics:
         harder than its acceleration: moving less never crosses a position limit).
         """
         step_speed = self.max_step / dt
-        up = braking_speed(self.upper - position, self.acceleration, dt)
-        down = braking_speed(position - self.lower, self.acceleration, dt)
+        high = position if measured is None else np.maximum(position, measured)
+        low = position if measured is None else np.minimum(position, measured)
+        up = braking_speed(self.upper - high, self.acceleration, dt)
+        down = braking_speed(low - self.lower, self.acceleration, dt)
         kin_hi = np.minimum(np.minimum(self.velocity, step_speed), up)
         kin_lo = np.maximum(np.maximum(-self.velocity, -step_speed), -down)
         acc_hi = velocity + self.acceleration * dt

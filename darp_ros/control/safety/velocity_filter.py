@@ -25,11 +25,18 @@ class VelocityFilter(AxisStateFilter):
     """
     Limit velocity commands by acceleration, velocity, step and braking towards the limits.
 
-    The position used for braking is the integral of the returned velocities, re-synced to
-    `measured` positions whenever they are given and finite, so drift cannot creep past a
-    limit. A measurement is up to an input age old, so it lags a moving axis: in the
-    direction of motion the braking position is whichever of the two is further along.
+    The position used for braking is the integral of the returned velocities, checked
+    against `measured` positions whenever they are given and finite, so drift cannot creep
+    past a limit. A measurement is up to an input age old, so it lags a moving axis, and
+    an axis that just stopped is further along than it says: each limit is judged from
+    whichever of the two positions is nearer to it, and the integral only moves back to the
+    measurement once the axis heads the other way (or has never moved since reset).
     """
+
+    def reset(self, current) -> None:
+        """Start at rest from the measured positions, with no direction of motion yet."""
+        super().reset(current)
+        self._heading = np.zeros(self.dim)
 
     def _output(self) -> np.ndarray:
         return self._velocity.copy()
@@ -44,10 +51,17 @@ class VelocityFilter(AxisStateFilter):
                 outside = (measured < kin.lower) | (measured > kin.upper)
                 reasons += [f'measured position outside limits on {kin.labels[axis]}'
                             for axis in np.flatnonzero(outside)]
-                ahead = np.where(self._velocity > 0, np.maximum(measured, self._position),
+                ahead = np.where(self._heading > 0, np.maximum(measured, self._position),
                                  np.minimum(measured, self._position))
-                self._position = np.where(self._velocity == 0, measured, ahead)
+                self._position = np.where(self._heading == 0, measured, ahead)
+                self._measured = measured
             else:
                 reasons.append('non-finite measurement ignored')
         reasons += self._advance(command, dt)
+        self._heading = np.where(self._velocity != 0, np.sign(self._velocity), self._heading)
         return self._output(), reasons
+
+    def _hold_step(self, dt: float) -> np.ndarray:
+        super()._hold_step(dt)
+        self._heading = np.where(self._velocity != 0, np.sign(self._velocity), self._heading)
+        return self._output()
