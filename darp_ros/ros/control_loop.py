@@ -24,6 +24,7 @@ _outputs, _gripper, _novelty_guard) and the node's clock and logger.
 import time
 from typing import Optional
 
+from darp_ros.control.node_config import KEEPS_MOVING
 from darp_ros.control.observation_assembler import InputFault
 from darp_ros.core.errors import DarpError
 from darp_ros.ros.command_messages import WRITERS
@@ -231,6 +232,19 @@ class ControlLoop:
         self.get_logger().error(f'not at rest after braking for {MAX_BRAKE_S:g} s: the limits '
                                 'allow no faster stop')
         return count
+
+    def _moving(self) -> bool:
+        """
+        Return whether the last command keeps the arm moving.
+
+        A velocity controller keeps applying the last velocity, so only zero is rest there;
+        a position or pose target is at rest once two commands in a row are equal.
+        """
+        if self._last_command is None:
+            return False
+        if self.config.command.kind in KEEPS_MOVING:
+            return bool(np.any(self._last_command != 0.0))
+        return not self._at_rest
 
     def _publish_command(self, values: np.ndarray) -> None:
         writer = WRITERS[self.config.command.kind]

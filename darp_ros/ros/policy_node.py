@@ -191,14 +191,22 @@ class PolicyNode(ControlLoop, NodeInterfaces, LifecycleNode):
         # The timer and the input callbacks share this executor: no new step can start here.
         self.inference.wait()
         self.runtime.reset()
+        holds = 0
         if self.commands.ready:
+            # Restarting a moving stream from the measured state at rest would be a jump (a
+            # velocity command dropping to zero at once): brake to rest first. A simulator's
+            # raw actions are exempt: there a reset is an episode boundary that moves the arm.
+            if self._active and self._moving() and self.config.command.kind != 'array':
+                with self._output_lock:
+                    holds = self._brake_to_rest()
             self.commands.resync()
         self._gripper.reset()
         self._novelty_guard.reset()
         self.assembler.forget_stamps()
-        self.get_logger().info('reset: policy history cleared, next command from the '
+        braked = f'braked to rest with {holds} holds, ' if holds else ''
+        self.get_logger().info(f'reset: policy history cleared, {braked}next command from the '
                                'measured state')
-        response.success, response.message = True, 'policy history cleared'
+        response.success, response.message = True, f'{braked}policy history cleared'
         return response
 
     # -- configure ------------------------------------------------------------------------

@@ -205,7 +205,10 @@ class Probe:
         self.joint_pub = node.create_publisher(JointState, '/test/joint_states', 10)
         self.image_pub = node.create_publisher(CompressedImage if compressed else Image,
                                                IMAGE_TOPICS[compressed], 10)
-        node.create_subscription(Float64MultiArray, '/test/command', self._on(self.commands), 10)
+        # Deep: a service call that brakes blocks this shared executor, and the holds it
+        # sends meanwhile arrive in one burst.
+        node.create_subscription(Float64MultiArray, '/test/command', self._on(self.commands),
+                                 100)
         node.create_subscription(Float64MultiArray, '/policy_node/action',
                                  self._on(self.actions), 10)
         node.create_subscription(Float64, '/test/gripper', self._on(self.gripper), 10)

@@ -221,6 +221,21 @@ def test_a_short_fault_while_moving_brakes_and_resumes_without_a_jump(joint_bund
     assert np.abs(np.diff(values, axis=0)).max() <= VELOCITY_STEP + 1e-9
 
 
+def test_a_reset_while_moving_brakes_before_starting_again(joint_bundle):
+    graph, probe = velocity_graph(joint_bundle)
+    try:
+        start = time.monotonic()
+        response = call(graph, Trigger, '/policy_node/reset', Trigger.Request())
+        assert response.success and 'braked to rest' in response.message, response.message
+        assert wait_for(lambda: len(probe.since(probe.commands, start)) >= 40, 5.0)
+        values = np.array([c.data for c in probe.since(probe.commands, start - 0.5)])
+    finally:
+        graph.close()
+    # Restarting from the measured state at rest without braking drops the velocity at once.
+    assert (np.abs(values).max(axis=1) == 0.0).any()
+    assert np.abs(np.diff(values, axis=0)).max() <= VELOCITY_STEP + 1e-9
+
+
 @pytest.mark.parametrize('changes, words', [
     ({'command.topic': 'bad topic'}, 'bad topic'),      # refused inside rclpy
     ({'command.type': 'joint_trajectory', 'command.joint_names': list(JOINTS),
