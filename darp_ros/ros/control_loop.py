@@ -133,7 +133,7 @@ class ControlLoop:
         with self._output_lock:
             if not self._active:
                 return None  # deactivated while inferring: its hold is already out
-            if self._faulted and (self._stream_broken or self._at_rest):
+            if self._faulted and (self._stream_broken or not self._moving()):
                 # The arm may have moved while the node held, or no hold reached it: restart
                 # from where it is. Holds still braking are continued instead: restarting
                 # from rest then would be the velocity jump the holds exist to avoid.
@@ -226,7 +226,7 @@ class ControlLoop:
             started = time.monotonic()
             self._publish_command(self.commands.hold(self._command_dt()).values)
             count += 1
-            if self._at_rest:       # _publish_command compared it with the one before
+            if not self._moving():
                 return count
             time.sleep(max(0.0, self.period_s - (time.monotonic() - started)))
         self.get_logger().error(f'not at rest after braking for {MAX_BRAKE_S:g} s: the limits '
