@@ -54,6 +54,7 @@ class NodeConfig:
     control_rate_hz: float
     max_input_age_s: float
     max_future_stamp_s: float
+    require_stamps: bool
     fault_behavior: str
     hold_timeout_s: float
     max_step_time_s: float
@@ -172,6 +173,9 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
                           f'gripper.open_width ({gripper.open_width}): closing would open')
     limits = {k: v for k, v in _group(top, 'limits.').items() if v not in (None, 0.0)}
     unstamped = [m.key for m in inputs if m.msg_type == 'float64_multi_array']
+    if top['require_stamps'] and unstamped:
+        raise ConfigError(f'require_stamps needs stamped inputs; {unstamped} come as '
+                          'float64_multi_array, which has no header')
     if top['sync_inputs'] and unstamped:
         raise ConfigError(f'sync_inputs needs stamped inputs; {unstamped} come as '
                           'float64_multi_array, which has no header')
@@ -182,7 +186,8 @@ def node_config(flat: Mapping[str, Any]) -> NodeConfig:
     return NodeConfig(
         model_dir=top['model_dir'], device=top['device'], autostart=top['autostart'],
         control_rate_hz=top['control_rate_hz'], max_input_age_s=top['max_input_age_s'],
-        max_future_stamp_s=top['max_future_stamp_s'], fault_behavior=top['fault_behavior'],
+        max_future_stamp_s=top['max_future_stamp_s'], require_stamps=top['require_stamps'],
+        fault_behavior=top['fault_behavior'],
         hold_timeout_s=top['hold_timeout_s'],
         max_step_time_s=top['max_step_time_s'], sync_inputs=top['sync_inputs'],
         cpu_threads=top['cpu_threads'],

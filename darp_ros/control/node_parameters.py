@@ -90,6 +90,10 @@ PARAMETERS: Tuple[ParameterSpec, ...] = (
     _p('max_future_stamp_s', 'double', 0.05,
        'A stamp further ahead of the node clock than this is rejected (clock skew)',
        low=0.0, high=10.0, read_only=False),
+    _p('require_stamps', 'bool', False,
+       'Refuse inputs whose header stamp is 0 (hold), instead of dating them by arrival: a '
+       'driver that buffers can deliver old data fresh. Float64MultiArray inputs have no '
+       'header and are refused at configure'),
     _p('fault_behavior', 'string', 'hold',
        'On stale or bad input, failed inference or overrun: publish a hold, or nothing',
        choices=('hold', 'silent'), read_only=False),

@@ -94,7 +94,9 @@ class ObservationAssembler:
         stamp = _header_stamp(msg)
         newest = self._newest_stamp.get(topic)
         problem = None
-        if newest is not None:
+        if stamp is None and self.config.require_stamps:
+            problem = f'{topic}: stamp is 0 and require_stamps is set: its age is unknown'
+        elif newest is not None:
             # A topic that was stamped stays stamped, and its stamps never go back: either
             # means a restarted or misbehaving publisher, whose data cannot be dated.
             if stamp is None:

@@ -157,3 +157,17 @@ def test_ages_report_both_clocks(assembler):
     assert ages['object'].stamp_age_s is None
     assert ages['joints'].stamp_age_s == pytest.approx(0.5)
     assert ages['joints'].arrival_age_s == pytest.approx(0.5)
+
+
+def test_require_stamps_refuses_an_unstamped_input_it_could_not_date():
+    params = {key: value for key, value in PARAMS.items() if not key.startswith('obs.obj')}
+    params['observation_keys'] = ['q', 'cam']
+    strict = ObservationAssembler(node_config({**params, 'require_stamps': True}),
+                                  ObservationSpec.from_shapes({'q': (2,), 'cam': (4, 4, 3)},
+                                                              ['cam']))
+    strict.update('joints', joints(10.0), 10.0)
+    strict.update('camera', image(0.0), 10.0)        # a driver that does not stamp
+    with pytest.raises(InputFault, match='camera: stamp is 0 and require_stamps is set'):
+        strict.assemble(10.01)
+    strict.update('camera', image(10.01), 10.01)
+    assert set(strict.assemble(10.02)) == {'q', 'cam'}
