@@ -15,7 +15,7 @@
 
 """Per-axis velocity commands limited so the integrated motion respects every axis limit."""
 
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from darp_ros.control.safety.axis_filter import AxisStateFilter
 import numpy as np
@@ -58,10 +58,10 @@ class VelocityFilter(AxisStateFilter):
             else:
                 reasons.append('non-finite measurement ignored')
         reasons += self._advance(command, dt)
-        self._heading = np.where(self._velocity != 0, np.sign(self._velocity), self._heading)
         return self._output(), reasons
 
-    def _hold_step(self, dt: float) -> np.ndarray:
-        super()._hold_step(dt)
+    def _advance(self, wanted: np.ndarray, dt: float) -> List[str]:
+        reasons = super()._advance(wanted, dt)
+        # Where each axis last moved: at rest it keeps the direction it stopped in.
         self._heading = np.where(self._velocity != 0, np.sign(self._velocity), self._heading)
-        return self._output()
+        return reasons
