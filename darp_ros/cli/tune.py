@@ -46,7 +46,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--tune-seed', type=int, default=TUNING_SEED, metavar='S',
                         help=f'first tuning seed, below {REPORTING_SEED} (default %(default)s)')
     parser.add_argument('--tune-episodes', type=int, default=10, metavar='N',
-                        help='episodes per trial (default %(default)s)')
+                        help='episodes per trial, and of its checkpoint selection under '
+                             'keep=closed_loop (default %(default)s)')
+    parser.add_argument('--score-episodes', type=int, default=0, metavar='N',
+                        help='score each trial on N tuning episodes that follow the '
+                             "selection's, which picked no checkpoint (default 0: on the "
+                             "selection's own, as the MuJoCo studies did)")
     parser.add_argument('--max-epochs', type=int, default=300, metavar='N',
                         help='upper end of the epochs range (default %(default)s)')
     parser.add_argument('--train-seed', type=int, default=0, metavar='S',
@@ -84,8 +89,9 @@ def run(args) -> int:
             raise ConfigError(f'--train-set {name}: set per trial by darp tune, not fixable')
     options = TuneOptions(
         args.policy, args.obs_keys, args.trials, args.tune_seed, args.tune_episodes,
-        args.max_epochs, args.train_seed, dict(args.options), fixed_train,
-        device=args.device, search_lr=args.search_lr)
+        max_epochs=args.max_epochs, train_seed=args.train_seed,
+        fixed_config=dict(args.options), fixed_train=fixed_train, device=args.device,
+        search_lr=args.search_lr, score_episodes=args.score_episodes)
     dataset = read_demos(args.dataset, args.obs_keys)
     env_args = dict(dataset.env_args or {})
     if args.env_kwargs is not None:
@@ -102,8 +108,9 @@ def run(args) -> int:
     recipe = best_recipe(study, options)
     path = recipe.save(folder / 'recipe.json')
     print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
+    first, last = recipe.source['tune_seeds']
     print(f'best:    trial {study.best_trial.number}, score {study.best_value:.4g} on tuning '
-          f'seeds {args.tune_seed}..{args.tune_seed + args.tune_episodes - 1}')
+          f'seeds {first}..{last}')
     print(f'params:  {study.best_trial.params}')
     print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
     print(f'history: {folder / "history.png"}')

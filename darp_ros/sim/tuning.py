@@ -87,6 +87,11 @@ class TuneOptions:
     trials: int = 20
     tune_seed: int = TUNING_SEED
     tune_episodes: int = 10
+    # Episodes of the trial's score, drawn from the tuning seeds that follow the selection's
+    # (tune_seed + tune_episodes on). 0 scores the trial on the selection's own episodes,
+    # where the kept checkpoint is the one that did best on them: with success rates over
+    # ten episodes that maximum mostly measures luck, and the study chases it.
+    score_episodes: int = 0
     max_epochs: int = 300
     train_seed: int = 0
     # Options and settings every trial shares (e.g. hidden widths, batch size); the
@@ -108,12 +113,22 @@ class TuneOptions:
             raise ConfigError(f'need trials >= 1 and max_epochs >= 5, got {self.trials}, '
                               f'{self.max_epochs}')
         check_tuning_seeds(self.tune_seed, self.tune_episodes)
+        if self.score_episodes < 0:
+            raise ConfigError(f'score_episodes must be >= 0, got {self.score_episodes}')
+        check_tuning_seeds(*self.score_seeds)
         if self.search_lr and 'lr' in self.fixed_train:
             raise ConfigError('search_lr (--search-lr) searches lr, which the fixed training '
                               f'settings (--train-set) set to {self.fixed_train["lr"]}: drop one')
         if self.search_lr and self.policy in ('vinn', 'nn1'):
             raise ConfigError(f'search_lr (--search-lr): {self.policy} is not trained, it has no '
                               'learning rate')
+
+    @property
+    def score_seeds(self) -> tuple:
+        """Return (first seed, episodes) of each trial's score."""
+        if self.score_episodes:
+            return self.tune_seed + self.tune_episodes, self.score_episodes
+        return self.tune_seed, self.tune_episodes
 
 
 def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
@@ -128,14 +143,15 @@ def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
 def objective(options: TuneOptions, episodes: Sequence, env_args: dict) -> Callable:
     """Return the Optuna objective: train one recipe, score it on the tuning seeds."""
     rows = sum(len(ep.actions) for ep in episodes)
-    score = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
-                               options.horizon)
+    select = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
+                                options.horizon)
+    score = closed_loop_scorer(env_args, *options.score_seeds, options.horizon)
 
     def run(trial) -> float:
         start = time.perf_counter()
         recipe = trial_recipe(trial, options, rows)
         train = recipe.train_config(seed=options.train_seed, progress=False)
-        selector = score if train.keep == 'closed_loop' else None
+        selector = select if train.keep == 'closed_loop' else None
         model = train_model(episodes, TrainOptions(
             recipe.policy, options.obs_keys, recipe.policy_config, train, val_fraction=0.0,
             device=options.device), env_args, selector)
@@ -167,6 +183,7 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
         rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=300)
     study = optuna.create_study(storage=rdb, study_name=study_name, direction='maximize',
                                 load_if_exists=True)
+    _check_score_seeds(study, options)
     # Seeded by the trials already there: a resumed study, or a second worker started
     # after the first has begun, must not draw the first trials' parameters again.
     study.sampler = optuna.samplers.TPESampler(seed=options.sampler_seed + len(study.trials))
@@ -179,6 +196,19 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
                        catch=(ConfigError, FloatingPointError), show_progress_bar=progress,
                        callbacks=[stop_when_budget_taken(options.trials)])
     return study
+
+
+def _check_score_seeds(study, options: TuneOptions) -> None:
+    # Trials scored on different episodes are not comparable: a study keeps its seeds.
+    seeds = list(options.score_seeds)
+    recorded = study.user_attrs.get('score_seeds')
+    if recorded is None:
+        study.set_user_attr('score_seeds', seeds)
+    elif list(recorded) != seeds:
+        raise ConfigError(f'study {study.study_name} scores its trials on {recorded[1]} '
+                          f'episodes from seed {recorded[0]}; this run would score on '
+                          f'{seeds[1]} from {seeds[0]}: keep --tune-seed, --tune-episodes '
+                          'and --score-episodes as the study began, or start a new study')
 
 
 def stop_when_budget_taken(trials: int) -> Callable:
@@ -196,8 +226,9 @@ def best_recipe(study, options: TuneOptions) -> Recipe:
     """Return the best finished trial as a recipe, with where it came from."""
     best = study.best_trial
     recipe = Recipe.load_dict(best.user_attrs['recipe'])
+    first, episodes = options.score_seeds
     source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
-              'tune_seeds': [options.tune_seed, options.tune_seed + options.tune_episodes - 1],
+              'tune_seeds': [first, first + episodes - 1],
               'train_seed': options.train_seed,
               'trials': sum(t.state.name == 'COMPLETE' for t in study.trials)}
     return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)

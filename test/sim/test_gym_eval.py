@@ -273,6 +273,32 @@ def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp
     assert evaluate_gym_bundle(str(out), 50000, 2).mean == pytest.approx(best.value, rel=1e-4)
 
 
+def test_tune_scores_trials_on_episodes_the_selection_did_not_see(
+        hopper_data, tmp_path, capsys):
+    import optuna
+    study_dir = tmp_path / 'study'
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+            '--set', 'hidden=[32,32]', '--train-set', 'keep=closed_loop',
+            '--train-set', 'select_every=2', '--no-progress']
+    assert main(args + ['--trials', '1', '--score-episodes', '3']) == 0
+    best = optuna.load_study(study_name='bc-hopper',
+                             storage=f'sqlite:///{study_dir / "study.db"}').best_trial
+    recipe = json.loads((study_dir / 'recipe.json').read_text())
+    assert recipe['source']['tune_seeds'] == [50002, 50004]
+    # The trial's checkpoint was picked on seeds 50000..50001 and scored on 50002..50004:
+    # the same training, with the same selection, reports that score there.
+    out = tmp_path / 'tuned'
+    assert main(['-q', 'train', '--recipe', str(study_dir / 'recipe.json'), '--dataset',
+                 str(hopper_data), '--obs-keys', 'obs', '--out', str(out), '--val-fraction',
+                 '0', '--select-episodes', '2', '--device', 'cpu', '--no-progress']) == 0
+    assert evaluate_gym_bundle(str(out), 50002, 3).mean == pytest.approx(best.value, rel=1e-4)
+    # Resuming the study with other score episodes is refused: its trials would not compare.
+    capsys.readouterr()
+    assert main(args + ['--trials', '2']) == 2
+    assert 'scores its trials on 3 episodes from seed 50002' in capsys.readouterr().err
+
+
 def test_tune_shares_its_trial_budget_with_a_worker_running_beside_it(hopper_data, tmp_path):
     import optuna
     study_dir = tmp_path / 'study'

@@ -3,19 +3,22 @@
 # on the first DEMOS scripted demonstrations of TASK (the same demonstrations `darp
 # benchmark` trains on: `darp collect` with its default seed, noise and style), the z-scoring
 # floor of the scale_floor table, and inside every trial the benchmark's closed-loop
-# selection (about 20 scored checkpoints). Trials are scored on tuning seeds from 50000,
-# never on the reporting seeds. DARP's space gets the learning rate too (`--search-lr`), as
+# selection (about 20 scored checkpoints on the tuning episodes 50000..50009). Each trial is
+# then scored on SCORE_EPISODES further tuning episodes (50010 on), which picked no
+# checkpoint: scored on the selection's own ten, a trial's score is the best of ~20 noisy
+# success rates and the study would chase luck. Never on the reporting seeds. DARP's space gets the learning rate too (`--search-lr`), as
 # BC's and MCNN's have it: on Walker2d a DARP search without it lost to BC's for that reason.
 # Each study writes its best trial to recipe.json, for `darp benchmark --recipe`.
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
-# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300] bash docs/results/robosuite/tune.sh TASK POLICY...
+# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20] bash docs/results/robosuite/tune.sh TASK POLICY...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
 DEMOS=${DEMOS:-10}
 TRIALS=${TRIALS:-20}
 MAX_EPOCHS=${MAX_EPOCHS:-300}
+SCORE_EPISODES=${SCORE_EPISODES:-20}
 WORK=${WORK:-/tmp/darp_robosuite_tune}
 OUT=${OUT:-docs/results/robosuite/tune}
 export OMP_NUM_THREADS=1
@@ -38,6 +41,7 @@ for policy in "$@"; do
   fi
   $DARP tune --policy "$policy" --study "$OUT/${task}_n${DEMOS}_${policy}" --dataset "$data" \
     --obs-keys robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos,object \
-    --trials "$TRIALS" --max-epochs "$MAX_EPOCHS" --train-set state_scale_floor=1.0 \
+    --trials "$TRIALS" --max-epochs "$MAX_EPOCHS" --score-episodes "$SCORE_EPISODES" \
+    --train-set state_scale_floor=1.0 \
     "${extra[@]}" --no-progress
 done
