@@ -119,25 +119,6 @@ def test_velocity_filter_output_respects_every_limit(data, setup, dt):
     np.testing.assert_array_equal(filt.position, position)
 
 
-@SETTINGS
-@given(st.data(), st.tuples(*[st.floats(0.01, 10.0)] * 4), periods)
-def test_twist_filter_output_respects_norm_limits(data, bounds, dt):
-    limits = CartesianLimits(*bounds)
-    filt = TwistFilter(limits)
-    filt.reset()
-    twists = feed(filt, data.draw(commands(6, -50.0, 50.0)), dt)
-    assert np.isfinite(twists).all()
-    previous = np.zeros(6)
-    for twist in twists:
-        for part, speed, accel in ((slice(0, 3), limits.linear_velocity,
-                                    limits.linear_acceleration),
-                                   (slice(3, 6), limits.angular_velocity,
-                                    limits.angular_acceleration)):
-            assert np.linalg.norm(twist[part]) <= speed * (1.0 + 1e-12)
-            assert np.linalg.norm(twist[part] - previous[part]) <= accel * dt * (1 + 1e-9)
-        previous = twist
-
-
 @st.composite
 def boxes(draw):
     dim = draw(st.integers(1, 7))

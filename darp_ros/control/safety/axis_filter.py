@@ -21,6 +21,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from darp_ros.control.safety.base import CommandFilter
 from darp_ros.control.safety.kinematics import AxisKinematics, braking_speed, changed
 from darp_ros.control.safety.limits import AxisLimits
+from darp_ros.core.rotations import safe_norm
 import numpy as np
 
 
@@ -91,9 +92,10 @@ class AxisStateFilter(CommandFilter):
     def _advance(self, wanted: np.ndarray, dt: float) -> List[str]:
         """Move one cycle at the allowed velocity nearest to `wanted`; return the reasons."""
         norm_capped = False
-        if self.speed is not None and np.linalg.norm(wanted) > self.speed:
+        size = safe_norm(wanted)    # np.linalg.norm overflows to inf from 1.4e154 on
+        if self.speed is not None and size > self.speed:
             # Aim inside the speed ball, keeping the direction: straight at the target.
-            wanted = wanted * (self.speed / np.linalg.norm(wanted))
+            wanted = wanted * (self.speed / size)
             norm_capped = True
         velocity, reasons = self.kinematics.choose(wanted, self._position, self._velocity, dt,
                                                    self._measured)

@@ -16,8 +16,8 @@
 """
 End-effector twists and poses limited by Cartesian speed and acceleration.
 
-Twists are limited on the norm of each 3-vector (and, given a workspace box, brake in time
-to stay inside it). A pose moves its position through a
+Twists are limited on the norm of each 3-vector, and brake in time to stay inside a
+workspace box. A pose moves its position through a
 PositionFilter (workspace box, speed bounded in norm, per-axis acceleration) and turns its
 orientation towards the commanded one with the rotation rate bounded in norm and in change
 per cycle.
@@ -72,46 +72,41 @@ class TwistFilter(CommandFilter):
     """
     Limit twists (linear xyz in m/s, angular xyz in rad/s) in norm and change per cycle.
 
-    With a workspace box the linear part also brakes in time to stop inside it, judged from
-    the measured end-effector position passed to apply() (x, y, z in the twist's frame, or a
-    pose whose first three values they are):
-    a steady twist would otherwise carry the arm out of any box. Its acceleration is then
-    bounded per axis by linear_acceleration/sqrt(3), so the norm bound still holds.
+    The linear part also brakes in time to stop inside the workspace box, judged from the
+    measured end-effector position passed to apply() (x, y, z in the twist's frame, or a
+    pose whose first three values they are): a steady twist would otherwise carry the arm
+    out of any box. Its acceleration is bounded per axis by linear_acceleration/sqrt(3), so
+    the norm bound still holds.
     """
 
     def __init__(self, limits: CartesianLimits,
-                 workspace: Optional[Tuple[Sequence[float], Sequence[float]]] = None):
+                 workspace: Tuple[Sequence[float], Sequence[float]]):
         if not isinstance(limits, CartesianLimits):
             raise TypeError(f'TwistFilter needs CartesianLimits, got {type(limits).__name__}')
         super().__init__(6)
         self.limits = limits
-        self.translation: Optional[VelocityFilter] = None
-        if workspace is not None:
-            lower, upper = workspace
-            per_axis = limits.linear_acceleration / np.sqrt(3.0)
-            box = AxisLimits(lower=lower, upper=upper, velocity=(limits.linear_velocity,) * 3,
-                             acceleration=(per_axis,) * 3)
-            if box.dim != 3:
-                raise ConfigError(f'TwistFilter: the workspace has {box.dim} axes, expected 3')
-            self.translation = VelocityFilter(box, axis_names=('x', 'y', 'z'),
-                                              speed=limits.linear_velocity)
+        lower, upper = workspace
+        per_axis = limits.linear_acceleration / np.sqrt(3.0)
+        box = AxisLimits(lower=lower, upper=upper, velocity=(limits.linear_velocity,) * 3,
+                         acceleration=(per_axis,) * 3)
+        if box.dim != 3:
+            raise ConfigError(f'TwistFilter: the workspace has {box.dim} axes, expected 3')
+        self.translation = VelocityFilter(box, axis_names=('x', 'y', 'z'),
+                                          speed=limits.linear_velocity)
 
     def reset(self, current: Any = None) -> None:
         """
         Start at rest: a twist command always starts from zero.
 
-        With a workspace, `current` is the measured position, which must lie in the box.
+        `current` is the measured position, which must lie in the box.
         """
-        if self.translation is not None:
-            self.translation.reset(self._position(current, 'current'))
+        self.translation.reset(self._position(current, 'current'))
         self._last = np.zeros(6)
 
     def check_measured(self, measured: Optional[np.ndarray]) -> Optional[str]:
         """Return why the measured position is unusable (outside the workspace), or None."""
-        if self.translation is None:
-            return None
         if measured is None:
-            return 'twist commands with a workspace need the measured end-effector position'
+            return 'twist commands need the measured end-effector position'
         try:
             return self.translation.check_measured(self._position(measured, 'measured'))
         except ValueError as exc:
@@ -129,25 +124,14 @@ class TwistFilter(CommandFilter):
 
     def _step(self, command: np.ndarray, dt: float,
               measured: Optional[np.ndarray]) -> Tuple[np.ndarray, Sequence[str]]:
-        if self.translation is None:
-            return self._limit(command, dt)
         position = None if measured is None else self._position(measured, 'measured')
         linear = self.translation.apply(command[:3], dt, measured=position)
         angular, reasons = self._angular(command[3:], dt)
         return np.concatenate([linear.values, angular]), list(linear.interventions) + reasons
 
     def _hold_step(self, dt: float) -> np.ndarray:
-        if self.translation is None:
-            return self._limit(np.zeros(6), dt)[0]
         return np.concatenate([self.translation.hold(dt).values,
                                self._angular(np.zeros(3), dt)[0]])
-
-    def _limit(self, command: np.ndarray, dt: float) -> Tuple[np.ndarray, List[str]]:
-        lim = self.limits
-        linear, linear_reasons = limit_rate(self._last[:3], command[:3], lim.linear_velocity,
-                                            lim.linear_acceleration * dt, 'linear')
-        angular, angular_reasons = self._angular(command[3:], dt)
-        return np.concatenate([linear, angular]), linear_reasons + angular_reasons
 
     def _angular(self, command: np.ndarray, dt: float) -> Tuple[np.ndarray, List[str]]:
         lim = self.limits
