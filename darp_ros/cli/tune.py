@@ -107,11 +107,12 @@ def run(args) -> int:
     plot_history(study, folder / 'history.png')
     recipe = best_recipe(study, options)
     path = recipe.save(folder / 'recipe.json')
+    source = recipe.source
+    first, last = source['tune_seeds']
     print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
-    first, last = recipe.source['tune_seeds']
-    print(f'best:    trial {study.best_trial.number}, score {study.best_value:.4g} on tuning '
-          f'seeds {first}..{last}')
-    print(f'params:  {study.best_trial.params}')
+    print(f'best:    trial {source["trial"]} of the first {source["trials"]} finished, score '
+          f'{source["score"]:.4g} on tuning seeds {first}..{last}')
+    print(f'params:  {study.trials[source["trial"]].params}')
     print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
     print(f'history: {folder / "history.png"}')
     return 0

@@ -222,15 +222,30 @@ def stop_when_budget_taken(trials: int) -> Callable:
     return check
 
 
+def within_budget(study, trials: int) -> list:
+    """
+    Return the study's first `trials` finished trials, by trial number.
+
+    Two studies compared at the same count stay an equal budget when one of them has run
+    further (two workers overshoot by a trial, or a resumed study went on).
+    """
+    import optuna
+    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(finished, key=lambda t: t.number)[:trials]
+
+
 def best_recipe(study, options: TuneOptions) -> Recipe:
-    """Return the best finished trial as a recipe, with where it came from."""
-    best = study.best_trial
+    """Return the best trial within the budget (options.trials) as a recipe, with its source."""
+    counted = within_budget(study, options.trials)
+    if not counted:
+        raise ConfigError(f'study {study.study_name}: no trial finished')
+    best = max(counted, key=lambda t: t.value)
     recipe = Recipe.load_dict(best.user_attrs['recipe'])
     first, episodes = options.score_seeds
     source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
               'tune_seeds': [first, first + episodes - 1],
               'train_seed': options.train_seed,
-              'trials': sum(t.state.name == 'COMPLETE' for t in study.trials)}
+              'trials': len(counted)}
     return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)
 
 

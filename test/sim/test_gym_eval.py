@@ -271,6 +271,15 @@ def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp
                  str(hopper_data), '--obs-keys', 'obs', '--out', str(out), '--val-fraction',
                  '0', '--keep', 'last', '--device', 'cpu', '--no-progress']) == 0
     assert evaluate_gym_bundle(str(out), 50000, 2).mean == pytest.approx(best.value, rel=1e-4)
+    # Asked for a smaller budget than it holds, the study's recipe is the best of its first
+    # trials: what a study stopped there would have chosen. Nothing more runs.
+    first_two = max(study.trials[:2], key=lambda t: t.value)
+    assert main(args + ['--trials', '2']) == 0
+    recipe = json.loads((study_dir / 'recipe.json').read_text())
+    assert recipe['source']['trials'] == 2
+    assert recipe['source']['trial'] == first_two.number
+    assert recipe['source']['score'] == pytest.approx(first_two.value)
+    assert len(optuna.load_study(study_name='bc-hopper', storage=storage).trials) == 3
 
 
 def test_tune_scores_trials_on_episodes_the_selection_did_not_see(
