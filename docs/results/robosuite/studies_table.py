@@ -1,0 +1,80 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Summarise the robosuite `darp tune` studies (tune.sh) at an equal budget per task.
+
+Studies of one task are compared at the same number of trials: the first N finished of
+each (by trial number), N the smallest count any of that task's studies holds, unless
+given. Per study: trials finished, the best score within the budget and its trial, the
+median of those N scores (how good a typical drawn recipe is), the core-minutes a trial
+took, and the best trial's drawn parameters. Scores are success rates on the tuning
+episodes each study scored on (tune.sh: 50010..50029, which picked no checkpoint).
+
+Usage: studies_table.py [DIR] [--budget N]   (default DIR: docs/results/robosuite/tune)
+"""
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+import statistics
+
+import optuna
+
+HERE = Path(__file__).parent / 'tune'
+
+
+def finished_trials(study_dir: Path) -> list:
+    """Return the study's finished trials, by trial number."""
+    storage = f'sqlite:///{study_dir / "study.db"}'
+    summaries = optuna.get_all_study_summaries(storage)
+    study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(done, key=lambda t: t.number)
+
+
+def row(name: str, trials: list, budget: int) -> str:
+    """One markdown row for a study at the given budget."""
+    counted = trials[:budget]
+    best = max(counted, key=lambda t: t.value)
+    minutes = statistics.mean(t.user_attrs.get('seconds', 0.0) for t in counted) / 60
+    params = ', '.join(f'{key} {value:.3g}' if isinstance(value, float) else f'{key} {value}'
+                       for key, value in best.params.items())
+    return (f'| {name} | {len(trials)} | {budget} | {best.value:.0%} (trial {best.number}) | '
+            f'{statistics.median(t.value for t in counted):.0%} | {minutes:.0f} | {params} |')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
+    parser.add_argument('dir', nargs='?', type=Path, default=HERE)
+    parser.add_argument('--budget', type=int, help='trials counted per study')
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    by_task = defaultdict(dict)
+    for db in sorted(args.dir.glob('*/study.db')):
+        task, policy = db.parent.name.rsplit('_', 1)
+        trials = finished_trials(db.parent)
+        if trials:
+            by_task[task][policy] = trials
+    print('| study | finished | counted | best (trial) | median | core-min a trial | '
+          'best trial drew |')
+    print('|---|---|---|---|---|---|---|')
+    for task, studies in by_task.items():
+        budget = args.budget or min(len(trials) for trials in studies.values())
+        for policy, trials in sorted(studies.items()):
+            print(row(f'{task} {policy}', trials, min(budget, len(trials))))
+
+
+if __name__ == '__main__':
+    main()
