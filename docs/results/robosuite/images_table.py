@@ -25,27 +25,15 @@ exact McNemar test on those discordant episodes).
 
 from collections import defaultdict
 import json
-from math import comb
 from pathlib import Path
 import sys
 
+from darp_ros.sim.paired import paired
 from darp_ros.sim.results_report import cell, pooled, REFERENCE
 
 HERE = Path(__file__).parent / 'images'
 POLICIES = ('bc', 'darp', 'nn1')
 ENCODERS = ('pretrained', 'random')
-
-
-def mcnemar_p(only_a: int, only_b: int) -> float:
-    """Two-sided exact McNemar p-value: under no difference, each discordant episode is a coin."""
-    n = only_a + only_b
-    tail = sum(comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
-    return min(1.0, 2 * tail)
-
-
-def p_text(p: float) -> str:
-    """Three decimals, or '< 0.001' where those would read as zero."""
-    return '< 0.001' if p < 0.001 else f'= {p:.3f}'
 
 
 def outcomes(evals: list) -> dict:
@@ -64,14 +52,10 @@ def paired_lines(runs: dict) -> list:
     for (task, demos, encoder, policy), evals in sorted(runs.items()):
         if policy != 'darp' or not runs.get((task, demos, encoder, 'bc')):
             continue
-        bc, darp = outcomes(runs[(task, demos, encoder, 'bc')]), outcomes(evals)
-        seeds = bc.keys() & darp.keys()
-        only_darp = sum(darp[s] and not bc[s] for s in seeds)
-        only_bc = sum(bc[s] and not darp[s] for s in seeds)
-        both = sum(bc[s] and darp[s] for s in seeds)
-        lines.append(f'- {task} {demos} {encoder}: of {len(seeds)} paired episodes, DARP alone '
-                     f'solved {only_darp}, BC alone {only_bc}, both {both} '
-                     f'(exact McNemar p {p_text(mcnemar_p(only_darp, only_bc))})')
+        pair = paired(outcomes(evals), outcomes(runs[(task, demos, encoder, 'bc')]))
+        lines.append(f'- {task} {demos} {encoder}: of {pair.episodes} paired episodes, DARP '
+                     f'alone solved {pair.only_a}, BC alone {pair.only_b}, both {pair.both} '
+                     f'(exact McNemar {pair.p_text()})')
     return lines
 
 

@@ -1,0 +1,76 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+DARP against every other policy of a `darp benchmark` run, episode by episode.
+
+All policies ran on the same reporting seeds, so beside the success rates the episodes only
+one of two policies solved say whether they differ (exact McNemar test). Training seed s of
+DARP is paired with training seed s of the other policy where both have it; 1-NN has one
+run (seed 0), so against it only DARP's seed 0 counts.
+
+Usage: paired_table.py [DIR]   (default: docs/results/robosuite/scale_floor)
+"""
+
+from collections import defaultdict
+import json
+from pathlib import Path
+import sys
+
+from darp_ros.sim.paired import paired
+
+HERE = Path(__file__).parent / 'scale_floor'
+CONDITIONS = {'eval': 'nominal', 'eval_shift': 'placement x1.5'}
+
+
+def outcomes(folder: Path, condition: str) -> dict:
+    """Success keyed by (training seed, environment seed) over the policy's seed folders."""
+    found = {}
+    for path in sorted(folder.glob(f'seed*/{condition}.json')):
+        figures = json.loads(path.read_text())
+        solved = set(figures['successful_seeds'])
+        lost = set(figures.get('lost_seeds') or [])    # episodes that never ran
+        seed = int(path.parent.name[len('seed'):])
+        first, last = figures['seeds']
+        for env_seed in set(range(first, last + 1)) - lost:
+            found[(seed, env_seed)] = env_seed in solved
+    return found
+
+
+def main() -> None:
+    """One row per (task, demos, condition, other policy)."""
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    cells = defaultdict(dict)
+    for folder in sorted(root.glob('*/n*/*')):
+        task, demos, policy = folder.parts[-3], int(folder.parts[-2][1:]), folder.parts[-1]
+        for condition, name in CONDITIONS.items():
+            runs = outcomes(folder, condition)
+            if runs:
+                cells[(task, demos, name)][policy] = runs
+    print('| task | demos | initial states | against | paired episodes | only DARP | '
+          'only the other | both | exact McNemar |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for (task, demos, name), policies in sorted(cells.items()):
+        if 'darp' not in policies:
+            continue
+        for other in sorted(set(policies) - {'darp'}):
+            pair = paired(policies['darp'], policies[other])
+            if pair.episodes:
+                print(f'| {task} | {demos} | {name} | {other} | {pair.episodes} | '
+                      f'{pair.only_a} | {pair.only_b} | {pair.both} | {pair.p_text()} |')
+
+
+if __name__ == '__main__':
+    main()
