@@ -32,26 +32,27 @@ import statistics
 
 import optuna
 
+from darp_ros.sim.tuning import within_budget
+
 HERE = Path(__file__).parent / 'tune'
 
 
-def finished_trials(study_dir: Path) -> list:
-    """Return the study's finished trials, by trial number."""
+def load_study(study_dir: Path):
+    """Return the one Optuna study in the folder's study.db."""
     storage = f'sqlite:///{study_dir / "study.db"}'
-    summaries = optuna.get_all_study_summaries(storage)
-    study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
-    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    return sorted(done, key=lambda t: t.number)
+    name = optuna.get_all_study_summaries(storage)[0].study_name
+    return optuna.load_study(study_name=name, storage=storage)
 
 
-def row(name: str, trials: list, budget: int) -> str:
-    """One markdown row for a study at the given budget."""
-    counted = trials[:budget]
+def row(name: str, study, budget: int) -> str:
+    """One markdown row for a study at the given budget (its first `budget` finished trials)."""
+    finished = len(within_budget(study, len(study.trials)))
+    counted = within_budget(study, budget)
     best = max(counted, key=lambda t: t.value)
     minutes = statistics.mean(t.user_attrs.get('seconds', 0.0) for t in counted) / 60
     params = ', '.join(f'{key} {value:.3g}' if isinstance(value, float) else f'{key} {value}'
                        for key, value in best.params.items())
-    return (f'| {name} | {len(trials)} | {budget} | {best.value:.0%} (trial {best.number}) | '
+    return (f'| {name} | {finished} | {len(counted)} | {best.value:.0%} (trial {best.number}) | '
             f'{statistics.median(t.value for t in counted):.0%} | {minutes:.0f} | {params} |')
 
 
@@ -64,17 +65,17 @@ def main() -> None:
     by_task = defaultdict(dict)
     for db in sorted(args.dir.glob('*/study.db')):
         task, policy = db.parent.name.rsplit('_', 1)
-        trials = finished_trials(db.parent)
-        if trials:
-            by_task[task][policy] = trials
+        study = load_study(db.parent)
+        if within_budget(study, 1):
+            by_task[task][policy] = study
     print('| study | finished | counted | best (trial) | median | core-min a trial | '
           'best trial drew |')
     print('|---|---|---|---|---|---|---|')
     for task, studies in by_task.items():
-        budget = args.budget or min(len(trials) for trials in studies.values())
-        for policy, trials in sorted(studies.items()):
-            print(row(f'{task} {policy}', trials, min(budget, len(trials))))
-
+        budget = args.budget or min(len(within_budget(study, len(study.trials)))
+                                    for study in studies.values())
+        for policy, study in sorted(studies.items()):
+            print(row(f'{task} {policy}', study, budget))
 
 if __name__ == '__main__':
     main()
