@@ -44,19 +44,24 @@ def load_study(study_dir: Path):
     return optuna.load_study(study_name=name, storage=storage)
 
 
+def finished(study) -> list:
+    """Return all the study's finished trials, by trial number."""
+    return within_budget(study, len(study.trials))
+
+
 def row(name: str, study, budget: int) -> str:
     """One markdown row for a study at the given budget (its first `budget` finished trials)."""
-    finished = len(within_budget(study, len(study.trials)))
-    counted = within_budget(study, budget)
+    done, counted = len(finished(study)), within_budget(study, budget)
     best = max(counted, key=lambda t: t.value)
     minutes = statistics.mean(t.user_attrs.get('seconds', 0.0) for t in counted) / 60
     params = ', '.join(f'{key} {value:.3g}' if isinstance(value, float) else f'{key} {value}'
                        for key, value in best.params.items())
-    return (f'| {name} | {finished} | {len(counted)} | {best.value:.0%} (trial {best.number}) | '
+    return (f'| {name} | {done} | {len(counted)} | {best.value:.0%} (trial {best.number}) | '
             f'{statistics.median(t.value for t in counted):.0%} | {minutes:.0f} | {params} |')
 
 
 def main() -> None:
+    """Print the studies side by side, each task's at one budget."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('dir', nargs='?', type=Path, default=HERE)
     parser.add_argument('--budget', type=int, help='trials counted per study')
@@ -66,16 +71,16 @@ def main() -> None:
     for db in sorted(args.dir.glob('*/study.db')):
         task, policy = db.parent.name.rsplit('_', 1)
         study = load_study(db.parent)
-        if within_budget(study, 1):
+        if finished(study):
             by_task[task][policy] = study
     print('| study | finished | counted | best (trial) | median | core-min a trial | '
           'best trial drew |')
     print('|---|---|---|---|---|---|---|')
     for task, studies in by_task.items():
-        budget = args.budget or min(len(within_budget(study, len(study.trials)))
-                                    for study in studies.values())
+        budget = args.budget or min(len(finished(study)) for study in studies.values())
         for policy, study in sorted(studies.items()):
             print(row(f'{task} {policy}', study, budget))
+
 
 if __name__ == '__main__':
     main()
