@@ -22,7 +22,12 @@ median of those N scores (how good a typical drawn recipe is), the core-minutes 
 took, and the best trial's drawn parameters. Scores are success rates on the tuning
 episodes each study scored on (tune.sh: 50010..50029, which picked no checkpoint).
 
-Usage: studies_table.py [DIR] [--budget N]   (default DIR: docs/results/robosuite/tune)
+With --bands PARAM=EDGE,EDGE...: instead, each study's finished trials grouped by where the
+drawn PARAM falls between the edges, with the mean score of each group (how much a policy
+depends on that parameter).
+
+Usage: studies_table.py [DIR] [--budget N | --bands PARAM=EDGE,...]
+(default DIR: docs/results/robosuite/tune)
 """
 
 import argparse
@@ -60,11 +65,22 @@ def row(name: str, study, budget: int) -> str:
             f'{statistics.median(t.value for t in counted):.0%} | {minutes:.0f} | {params} |')
 
 
+def bands(name: str, study, param: str, edges: list) -> str:
+    """One markdown row: the study's finished trials by band of `param`, mean score each."""
+    bounds = [-float('inf')] + edges + [float('inf')]
+    cells = []
+    for low, high in zip(bounds, bounds[1:]):
+        scores = [t.value for t in finished(study) if low <= t.params[param] < high]
+        cells.append(f'{statistics.mean(scores):.0%} ({len(scores)})' if scores else '-')
+    return f'| {name} | ' + ' | '.join(cells) + ' |'
+
+
 def main() -> None:
     """Print the studies side by side, each task's at one budget."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('dir', nargs='?', type=Path, default=HERE)
     parser.add_argument('--budget', type=int, help='trials counted per study')
+    parser.add_argument('--bands', help='PARAM=EDGE,EDGE...: mean score by band of PARAM')
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     by_task = defaultdict(dict)
@@ -73,6 +89,17 @@ def main() -> None:
         study = load_study(db.parent)
         if finished(study):
             by_task[task][policy] = study
+    if args.bands:
+        param, edges = args.bands.split('=')
+        edges = [float(edge) for edge in edges.split(',')]
+        labels = [f'< {edges[0]:g}'] + [f'{a:g} to {b:g}' for a, b in zip(edges, edges[1:])]
+        print('| study | ' + ' | '.join(labels + [f'>= {edges[-1]:g}']) + ' |')
+        print('|---' * (len(edges) + 2) + '|')
+        for task, studies in by_task.items():
+            for policy, study in sorted(studies.items()):
+                if param in study.best_params:
+                    print(bands(f'{task} {policy}', study, param, edges))
+        return
     print('| study | finished | counted | best (trial) | median | core-min a trial | '
           'best trial drew |')
     print('|---|---|---|---|---|---|---|')
