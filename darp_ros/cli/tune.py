@@ -40,6 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--study', required=True, metavar='DIR',
                         help='folder for study.db (the Optuna study), history.png and '
                              'recipe.json (the best trial)')
+    parser.add_argument('--recipe', metavar='FILE.json',
+                        help='write the recipe here instead of DIR/recipe.json (e.g. to keep '
+                             "the best trial's and the best finalist's side by side)")
     parser.add_argument('--trials', type=int, default=20,
                         help='finished trials the study should hold; give every policy the '
                              'same number (default %(default)s)')
@@ -52,6 +55,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help='score each trial on N tuning episodes that follow the '
                              "selection's, which picked no checkpoint (default 0: on the "
                              "selection's own, as the MuJoCo studies did)")
+    parser.add_argument('--finalists', type=int, default=0, metavar='N',
+                        help='train the best N trials of the budget again and score them on '
+                             "fresh tuning episodes (after the score's); the recipe is the "
+                             'best there (default 0: the best trial as scored)')
+    parser.add_argument('--confirm-episodes', type=int, default=50, metavar='N',
+                        help="episodes of the finalists' second score (default %(default)s)")
     parser.add_argument('--max-epochs', type=int, default=300, metavar='N',
                         help='upper end of the epochs range (default %(default)s)')
     parser.add_argument('--train-seed', type=int, default=0, metavar='S',
@@ -82,7 +91,8 @@ def json_arg(text: str) -> dict:
 def run(args) -> int:
     """Run or resume the study; write the history plot and the best recipe."""
     from darp_ros.data.hdf5 import read_demos
-    from darp_ros.sim.tuning import best_recipe, plot_history, run_study, TuneOptions
+    from darp_ros.sim.study_recipe import best_recipe, confirm_finalists
+    from darp_ros.sim.tuning import plot_history, run_study, TuneOptions, within_budget
     fixed_train = dict(args.train_options)
     for name in ('seed', 'progress'):
         if name in fixed_train:
@@ -91,7 +101,8 @@ def run(args) -> int:
         args.policy, args.obs_keys, args.trials, args.tune_seed, args.tune_episodes,
         max_epochs=args.max_epochs, train_seed=args.train_seed,
         fixed_config=dict(args.options), fixed_train=fixed_train, device=args.device,
-        search_lr=args.search_lr, score_episodes=args.score_episodes)
+        search_lr=args.search_lr, score_episodes=args.score_episodes,
+        finalists=args.finalists, confirm_episodes=args.confirm_episodes)
     dataset = read_demos(args.dataset, args.obs_keys)
     env_args = dict(dataset.env_args or {})
     if args.env_kwargs is not None:
@@ -105,13 +116,26 @@ def run(args) -> int:
     if not finished:
         raise ConfigError(f'study {name}: no trial finished; see the log above')
     plot_history(study, folder / 'history.png')
+    print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
+    if options.finalists:
+        if len(within_budget(study, options.trials)) < options.trials:
+            # Another worker's trial is still running: finalists chosen now could miss it.
+            print(f'finalists: wait for {options.trials} finished trials; run this again '
+                  'once the other workers are done (no recipe written)')
+            return 0
+        confirm_finalists(study, options, dataset.episodes, env_args)
     recipe = best_recipe(study, options)
-    path = recipe.save(folder / 'recipe.json')
+    path = recipe.save(args.recipe or folder / 'recipe.json')
     source = recipe.source
     first, last = source['tune_seeds']
-    print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
-    print(f'best:    trial {source["trial"]} of the first {source["trials"]} finished, score '
+    label = 'kept' if options.finalists else 'best'
+    print(f'{label}:    trial {source["trial"]} of the first {source["trials"]} finished, score '
           f'{source["score"]:.4g} on tuning seeds {first}..{last}')
+    if options.finalists:
+        first, last = source['confirm_seeds']
+        finalists = ', '.join(f'trial {number} {score:.4g} -> {confirmed:.4g}'
+                              for number, score, confirmed in source['finalists'])
+        print(f'finalists, scored again on tuning seeds {first}..{last}: {finalists}')
     print(f'params:  {study.trials[source["trial"]].params}')
     print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
     print(f'history: {folder / "history.png"}')

@@ -104,6 +104,12 @@ class TuneOptions:
     # Add the learning rate to a space that lacks it (DARP's, the authors', does), so a
     # comparison can give every trained policy the same say over its optimizer.
     search_lr: bool = False
+    # The best `finalists` trials of the budget are trained again and scored on
+    # confirm_episodes fresh tuning episodes (after the score's); the recipe is the one that
+    # scores best there. A trial's own score is the best of the study's noisy scores, so it
+    # overstates; the fresh episodes do not know which trial won.
+    finalists: int = 0
+    confirm_episodes: int = 50
 
     def __post_init__(self):
         if self.policy not in SPACES:
@@ -116,6 +122,10 @@ class TuneOptions:
         if self.score_episodes < 0:
             raise ConfigError(f'score_episodes must be >= 0, got {self.score_episodes}')
         check_tuning_seeds(*self.score_seeds)
+        if self.finalists < 0 or self.confirm_episodes < 1:
+            raise ConfigError(f'need finalists >= 0 and confirm_episodes >= 1, got '
+                              f'{self.finalists}, {self.confirm_episodes}')
+        check_tuning_seeds(*self.confirm_seeds)
         if self.search_lr and 'lr' in self.fixed_train:
             raise ConfigError('search_lr (--search-lr) searches lr, which the fixed training '
                               f'settings (--train-set) set to {self.fixed_train["lr"]}: drop one')
@@ -130,6 +140,12 @@ class TuneOptions:
             return self.tune_seed + self.tune_episodes, self.score_episodes
         return self.tune_seed, self.tune_episodes
 
+    @property
+    def confirm_seeds(self) -> tuple:
+        """Return (first seed, episodes) of the finalists' second score: after the score's."""
+        first, episodes = self.score_seeds
+        return first + episodes, self.confirm_episodes
+
 
 def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
     """Return the recipe a trial stands for: the fixed settings, the drawn ones on top."""
@@ -138,6 +154,16 @@ def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
         train['lr'] = _lr(trial)
     return Recipe(options.policy, {**options.fixed_config, **config},
                   {**options.fixed_train, **train})
+
+
+def train_recipe(recipe: Recipe, options: TuneOptions, episodes: Sequence, env_args: dict,
+                 select: Callable):
+    """Train recipe as a trial does (its seed, its checkpoint selection); return the model."""
+    train = recipe.train_config(seed=options.train_seed, progress=False)
+    selector = select if train.keep == 'closed_loop' else None
+    return train_model(episodes, TrainOptions(
+        recipe.policy, options.obs_keys, recipe.policy_config, train, val_fraction=0.0,
+        device=options.device), env_args, selector)
 
 
 def objective(options: TuneOptions, episodes: Sequence, env_args: dict) -> Callable:
@@ -150,11 +176,7 @@ def objective(options: TuneOptions, episodes: Sequence, env_args: dict) -> Calla
     def run(trial) -> float:
         start = time.perf_counter()
         recipe = trial_recipe(trial, options, rows)
-        train = recipe.train_config(seed=options.train_seed, progress=False)
-        selector = select if train.keep == 'closed_loop' else None
-        model = train_model(episodes, TrainOptions(
-            recipe.policy, options.obs_keys, recipe.policy_config, train, val_fraction=0.0,
-            device=options.device), env_args, selector)
+        model = train_recipe(recipe, options, episodes, env_args, select)
         value = float(score(model))
         trial.set_user_attr('seconds', time.perf_counter() - start)
         trial.set_user_attr('recipe', recipe.to_dict())
@@ -232,21 +254,6 @@ def within_budget(study, trials: int) -> list:
     import optuna
     finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     return sorted(finished, key=lambda t: t.number)[:trials]
-
-
-def best_recipe(study, options: TuneOptions) -> Recipe:
-    """Return the best trial within the budget (options.trials) as a recipe, with its source."""
-    counted = within_budget(study, options.trials)
-    if not counted:
-        raise ConfigError(f'study {study.study_name}: no trial finished')
-    best = max(counted, key=lambda t: t.value)
-    recipe = Recipe.load_dict(best.user_attrs['recipe'])
-    first, episodes = options.score_seeds
-    source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
-              'tune_seeds': [first, first + episodes - 1],
-              'train_seed': options.train_seed,
-              'trials': len(counted)}
-    return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)
 
 
 def plot_history(study, path) -> None:

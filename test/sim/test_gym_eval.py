@@ -20,47 +20,15 @@ import json
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.runtime import PolicyRuntime
-from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import read_demos
-from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.gym_eval import evaluate_gym_bundle, evaluate_runtime, make_gym_env
 from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, sources_by_key, \
     switch_share, training_neighbours
 from darp_ros.sim.selection import closed_loop_scorer
-import gymnasium
 import numpy as np
 import pytest
 
 ENV = 'Hopper-v5'
-
-
-def hopper_episodes(count: int, steps: int = 40):
-    """Episodes of a seeded smooth random controller: real Hopper states and actions."""
-    env = gymnasium.make(ENV)
-    rng = np.random.default_rng(0)
-    episodes = []
-    for i in range(count):
-        obs, _ = env.reset(seed=i)
-        observations, actions = [], []
-        action = np.zeros(3)
-        for _ in range(steps):
-            action = np.clip(0.8 * action + 0.4 * rng.normal(size=3), -1, 1)
-            observations.append(obs)
-            actions.append(action)
-            obs, _, terminated, _, _ = env.step(action)
-            if terminated:
-                break
-        episodes.append(Episode(f'demo_{i}', {'obs': np.asarray(observations, np.float32)},
-                                np.asarray(actions, np.float64)))
-    env.close()
-    return episodes
-
-
-@pytest.fixture(scope='module')
-def hopper_data(tmp_path_factory):
-    path = tmp_path_factory.mktemp('gym') / 'hopper.hdf5'
-    write_demos(path, hopper_episodes(4), {'env_name': ENV, 'type': 0, 'env_kwargs': {}})
-    return path
 
 
 @pytest.fixture(scope='module')
@@ -238,114 +206,6 @@ def test_recipe_policy_and_flag_policy_must_agree(hopper_data, tmp_path, capsys)
 
 def test_dataset_round_trip_keeps_the_gym_env(hopper_data):
     assert read_demos(hopper_data, ('obs',)).env_args['env_name'] == ENV
-
-
-def test_tune_runs_a_resumable_optuna_study_and_writes_a_recipe(hopper_data, tmp_path, capsys):
-    import optuna
-    study_dir = tmp_path / 'study'
-    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
-            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
-            '--set', 'hidden=[32,32]', '--train-set', 'batch_size=32', '--no-progress']
-    assert main(args + ['--trials', '2']) == 0
-    storage = f'sqlite:///{study_dir / "study.db"}'
-    study = optuna.load_study(study_name='bc-hopper', storage=storage)
-    assert len(study.trials) == 2
-    # Resuming asks for one more: the two finished trials are kept, one more runs.
-    assert main(args + ['--trials', '3']) == 0
-    study = optuna.load_study(study_name='bc-hopper', storage=storage)
-    finished = [t for t in study.trials if t.value is not None]
-    assert len(study.trials) == 3 and len(finished) == 3
-    # The resumed process draws afresh, not the first trial's parameters again.
-    assert study.trials[2].params != study.trials[0].params
-    assert (study_dir / 'history.png').stat().st_size > 1000
-    recipe = json.loads((study_dir / 'recipe.json').read_text())
-    best = study.best_trial
-    assert recipe['train']['epochs'] == best.params['epochs']
-    assert recipe['train']['batch_size'] == 32
-    assert recipe['policy_config']['hidden'] == [best.params['width']] * 3
-    assert recipe['source']['score'] == pytest.approx(best.value)
-    assert recipe['source']['tune_seeds'] == [50000, 50001]
-    # The tuned recipe trains and the trained policy scores what the trial scored.
-    out = tmp_path / 'tuned'
-    assert main(['-q', 'train', '--recipe', str(study_dir / 'recipe.json'), '--dataset',
-                 str(hopper_data), '--obs-keys', 'obs', '--out', str(out), '--val-fraction',
-                 '0', '--keep', 'last', '--device', 'cpu', '--no-progress']) == 0
-    assert evaluate_gym_bundle(str(out), 50000, 2).mean == pytest.approx(best.value, rel=1e-4)
-    # Asked for a smaller budget than it holds, the study's recipe is the best of its first
-    # trials: what a study stopped there would have chosen. Nothing more runs.
-    first_two = max(study.trials[:2], key=lambda t: t.value)
-    assert main(args + ['--trials', '2']) == 0
-    recipe = json.loads((study_dir / 'recipe.json').read_text())
-    assert recipe['source']['trials'] == 2
-    assert recipe['source']['trial'] == first_two.number
-    assert recipe['source']['score'] == pytest.approx(first_two.value)
-    assert len(optuna.load_study(study_name='bc-hopper', storage=storage).trials) == 3
-
-
-def test_tune_scores_trials_on_episodes_the_selection_did_not_see(
-        hopper_data, tmp_path, capsys):
-    import optuna
-    study_dir = tmp_path / 'study'
-    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
-            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
-            '--set', 'hidden=[32,32]', '--train-set', 'keep=closed_loop',
-            '--train-set', 'select_every=2', '--no-progress']
-    assert main(args + ['--trials', '1', '--score-episodes', '3']) == 0
-    best = optuna.load_study(study_name='bc-hopper',
-                             storage=f'sqlite:///{study_dir / "study.db"}').best_trial
-    recipe = json.loads((study_dir / 'recipe.json').read_text())
-    assert recipe['source']['tune_seeds'] == [50002, 50004]
-    # The trial's checkpoint was picked on seeds 50000..50001 and scored on 50002..50004:
-    # the same training, with the same selection, reports that score there.
-    out = tmp_path / 'tuned'
-    assert main(['-q', 'train', '--recipe', str(study_dir / 'recipe.json'), '--dataset',
-                 str(hopper_data), '--obs-keys', 'obs', '--out', str(out), '--val-fraction',
-                 '0', '--select-episodes', '2', '--device', 'cpu', '--no-progress']) == 0
-    assert evaluate_gym_bundle(str(out), 50002, 3).mean == pytest.approx(best.value, rel=1e-4)
-    # Resuming the study with other score episodes is refused: its trials would not compare.
-    capsys.readouterr()
-    assert main(args + ['--trials', '2']) == 2
-    assert 'scores its trials on 3 episodes from seed 50002' in capsys.readouterr().err
-
-
-def test_tune_shares_its_trial_budget_with_a_worker_running_beside_it(hopper_data, tmp_path):
-    import optuna
-    study_dir = tmp_path / 'study'
-    study_dir.mkdir()
-    storage = f'sqlite:///{study_dir / "study.db"}'
-    # Another worker on the same study holds one trial, still running.
-    other = optuna.create_study(storage=storage, study_name='bc-hopper', direction='maximize')
-    other.ask()
-    assert main(['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys',
-                 'obs', '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
-                 '--set', 'hidden=[32,32]', '--trials', '3', '--no-progress']) == 0
-    study = optuna.load_study(study_name='bc-hopper', storage=storage)
-    states = [t.state.name for t in study.trials]
-    # Two of the three trials ran here; the third is the other worker's.
-    assert states.count('COMPLETE') == 2 and states.count('RUNNING') == 1
-
-
-def test_tune_searches_darps_learning_rate_when_asked(hopper_data, tmp_path, capsys):
-    import optuna
-    args = ['-q', 'tune', '--policy', 'darp', '--dataset', str(hopper_data), '--obs-keys', 'obs',
-            '--study', str(tmp_path), '--tune-episodes', '1', '--max-epochs', '5', '--trials',
-            '1', '--set', 'hidden=[16,16]', '--no-progress']
-    # Fixing lr and searching it at once is refused, naming both.
-    assert main(args + ['--search-lr', '--train-set', 'lr=1e-3']) == 2
-    assert '--search-lr' in capsys.readouterr().err
-    assert main(args + ['--search-lr']) == 0
-    trial = optuna.load_study(study_name='darp-hopper',
-                              storage=f'sqlite:///{tmp_path / "study.db"}').trials[0]
-    assert 1e-4 <= trial.params['lr'] <= 1e-2
-    recipe = json.loads((tmp_path / 'recipe.json').read_text())
-    assert recipe['train']['lr'] == trial.params['lr']
-    assert recipe['policy_config']['history_len'] == trial.params['history_len']
-
-
-def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
-    assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
-                 '--study', str(tmp_path), '--tune-seed', '100000']) == 2
-    assert 'kept for reporting' in capsys.readouterr().err
 
 
 def test_diagnose_reports_the_offsets_each_rollout_step_met(bundles):

@@ -8,10 +8,15 @@
 # checkpoint: scored on the selection's own ten, a trial's score is the best of ~20 noisy
 # success rates and the study would chase luck. Never on the reporting seeds. DARP's space gets the learning rate too (`--search-lr`), as
 # BC's and MCNN's have it: on Walker2d a DARP search without it lost to BC's for that reason.
-# Each study writes its best trial to recipe.json, for `darp benchmark --recipe`.
+# Each study writes its best trial to recipe.json, for `darp benchmark --recipe`. With
+# FINALISTS=N the best N trials of the budget are trained again and scored on CONFIRM_EPISODES
+# fresh tuning episodes (after the score's), and the best of them is written to
+# recipe_finalists.json instead: a study's best score is the maximum of many noisy ones and
+# overstates; the fresh episodes did not pick the finalists. Give every policy the same N.
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
-# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20] bash docs/results/robosuite/tune.sh TASK POLICY...
+# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50]
+#        bash docs/results/robosuite/tune.sh TASK POLICY...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
@@ -19,6 +24,8 @@ DEMOS=${DEMOS:-10}
 TRIALS=${TRIALS:-20}
 MAX_EPOCHS=${MAX_EPOCHS:-300}
 SCORE_EPISODES=${SCORE_EPISODES:-20}
+FINALISTS=${FINALISTS:-0}
+CONFIRM_EPISODES=${CONFIRM_EPISODES:-50}
 WORK=${WORK:-/tmp/darp_robosuite_tune}
 OUT=${OUT:-docs/results/robosuite/tune}
 export OMP_NUM_THREADS=1
@@ -39,7 +46,12 @@ for policy in "$@"; do
   if [ "$policy" != vinn ]; then
     extra+=(--train-set batch_size=64 --train-set keep=closed_loop --train-set "select_every=$every")
   fi
-  $DARP tune --policy "$policy" --study "$OUT/${task}_n${DEMOS}_${policy}" --dataset "$data" \
+  study=$OUT/${task}_n${DEMOS}_${policy}
+  if [ "$FINALISTS" -gt 0 ]; then
+    extra+=(--finalists "$FINALISTS" --confirm-episodes "$CONFIRM_EPISODES"
+            --recipe "$study/recipe_finalists.json")
+  fi
+  $DARP tune --policy "$policy" --study "$study" --dataset "$data" \
     --obs-keys robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos,object \
     --trials "$TRIALS" --max-epochs "$MAX_EPOCHS" --score-episodes "$SCORE_EPISODES" \
     --train-set state_scale_floor=1.0 \

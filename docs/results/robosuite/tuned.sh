@@ -9,7 +9,9 @@
 # A study's recipe.json is the best of its first TRIALS trials: to compare studies that ran
 # to different lengths at one budget, first run `TRIALS=N bash tune.sh TASK POLICY...`,
 # which runs nothing more and rewrites each recipe from the first N trials.
-# Usage: [DEMOS=10 SEEDS=0,1,2] bash docs/results/robosuite/tuned.sh TASK [POLICY...]
+# RECIPE names the recipe file of each study (recipe_finalists.json for tune.sh's FINALISTS
+# stage); give each RECIPE its own OUT, since finished cells are skipped whatever the recipe.
+# Usage: [DEMOS=10 SEEDS=0,1,2 RECIPE=recipe.json OUT=...] bash docs/results/robosuite/tuned.sh TASK [POLICY...]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
@@ -17,6 +19,7 @@ DEMOS=${DEMOS:-10}
 SEEDS=${SEEDS:-0,1,2}
 STUDIES=${STUDIES:-docs/results/robosuite/tune}
 OUT=${OUT:-docs/results/robosuite/tuned}
+RECIPE=${RECIPE:-recipe.json}
 export OMP_NUM_THREADS=1
 task=$1; shift
 policies=("$@")
@@ -25,7 +28,7 @@ policies=("$@")
 recipes=()
 for policy in "${policies[@]}"; do
   [ "$policy" = nn1 ] && continue
-  recipe=$STUDIES/${task}_n${DEMOS}_${policy}/recipe.json
+  recipe=$STUDIES/${task}_n${DEMOS}_${policy}/$RECIPE
   if [ ! -f "$recipe" ]; then
     echo "no recipe for $policy: run tune.sh $task $policy first ($recipe)" >&2
     exit 2

@@ -1,0 +1,133 @@
+# Copyright 2026 The darp_ros Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""
+Which trial a study hands on as its recipe: its best, or its best finalist.
+
+A trial's score is one noisy measurement, and the study's best is the maximum of many: on
+robosuite's success rates over 20 episodes it overstates what the recipe then reports by
+ten points and more. With finalists, the best few trials within the budget are trained
+again (same seed: the same model) and scored on fresh tuning episodes that played no part
+in choosing them; the recipe is the finalist that does best there.
+"""
+
+import logging
+import time
+from typing import Dict, Sequence
+
+from darp_ros.core.errors import ConfigError
+from darp_ros.core.recipe import Recipe
+from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.tuning import train_recipe, TuneOptions, within_budget
+
+logger = logging.getLogger(__name__)
+
+
+def finalists_of(study, options: TuneOptions) -> list:
+    """Return the best options.finalists trials within the budget, best first (ties: earlier)."""
+    counted = within_budget(study, options.trials)
+    return sorted(counted, key=lambda t: -t.value)[:options.finalists]
+
+
+def _attr_name(options: TuneOptions, what: str = 'confirmed') -> str:
+    # Scores on other episodes do not compare: each set of confirming seeds has its own.
+    first, episodes = options.confirm_seeds
+    return f'{what}_{first}_{episodes}'
+
+
+def confirmed_scores(study, options: TuneOptions) -> Dict[int, float]:
+    """Return {trial number: confirming score} of the finalists scored so far."""
+    stored = study.user_attrs.get(_attr_name(options), {})
+    return {int(number): float(score) for number, score in stored.items()}
+
+
+# How often a worker looks whether another worker's finalist is done.
+POLL_SECONDS = 30.0
+
+
+def _claimed(study, options: TuneOptions, trial) -> bool:
+    # A claim lapses after twice the time its trial took to train and score, and ten
+    # minutes more: the worker that made it has died, and another takes the finalist over.
+    claims = study.user_attrs.get(_attr_name(options, 'claims'), {})
+    since = claims.get(str(trial.number))
+    lapse = 2 * trial.user_attrs.get('seconds', 3600.0) + 600.0
+    return since is not None and time.time() - since < lapse
+
+
+def _store(study, options: TuneOptions, what: str, number: int, value: float) -> None:
+    # Read again just before writing: another worker may have stored one meanwhile.
+    name = _attr_name(options, what)
+    study.set_user_attr(name, {**study.user_attrs.get(name, {}), str(number): value})
+
+
+def confirm_finalists(study, options: TuneOptions, episodes: Sequence,
+                      env_args: dict) -> Dict[int, float]:
+    """
+    Train each finalist not yet confirmed again and score it on the confirming seeds.
+
+    Workers share the finalists as they share trials: each claims the next free one, and
+    waits at the end for those another worker is training. Each score is stored in the study
+    as soon as it is known, so a stopped run resumes with the finalists still missing.
+    Returns every finalist's confirming score.
+    """
+    first, count = options.confirm_seeds
+    select = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
+                                options.horizon)
+    confirm = closed_loop_scorer(env_args, first, count, options.horizon)
+    while True:
+        scores = confirmed_scores(study, options)
+        todo = [t for t in finalists_of(study, options) if t.number not in scores]
+        if not todo:
+            return {t.number: scores[t.number] for t in finalists_of(study, options)}
+        free = [t for t in todo if not _claimed(study, options, t)]
+        if not free:
+            time.sleep(POLL_SECONDS)
+            continue
+        trial = free[0]
+        _store(study, options, 'claims', trial.number, time.time())
+        recipe = Recipe.load_dict(trial.user_attrs['recipe'])
+        score = float(confirm(train_recipe(recipe, options, episodes, env_args, select)))
+        logger.info('finalist trial %d: %.4g, confirmed %.4g on %d episodes from seed %d',
+                    trial.number, trial.value, score, count, first)
+        _store(study, options, 'confirmed', trial.number, score)
+
+
+def best_recipe(study, options: TuneOptions) -> Recipe:
+    """Return the study's recipe within the budget (options.trials), with its source."""
+    counted = within_budget(study, options.trials)
+    if not counted:
+        raise ConfigError(f'study {study.study_name}: no trial finished')
+    best = max(counted, key=lambda t: t.value)
+    first, episodes = options.score_seeds
+    source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
+              'tune_seeds': [first, first + episodes - 1],
+              'train_seed': options.train_seed,
+              'trials': len(counted)}
+    if options.finalists:
+        finalists = finalists_of(study, options)
+        scores = confirmed_scores(study, options)
+        missing = [t.number for t in finalists if t.number not in scores]
+        if missing:
+            raise ConfigError(f'study {study.study_name}: finalist trials {missing} are not '
+                              'scored on the confirming episodes yet; run darp tune with '
+                              '--finalists again')
+        # max keeps the first of equal scores: ties go to the better trial score.
+        best = max(finalists, key=lambda t: scores[t.number])
+        first, episodes = options.confirm_seeds
+        source.update(trial=best.number, score=best.value, confirmed=scores[best.number],
+                      confirm_seeds=[first, first + episodes - 1],
+                      finalists=[[t.number, t.value, scores[t.number]] for t in finalists])
+    recipe = Recipe.load_dict(best.user_attrs['recipe'])
+    return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)
