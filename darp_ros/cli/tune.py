@@ -61,6 +61,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              'best there (default 0: the best trial as scored)')
     parser.add_argument('--confirm-episodes', type=int, default=50, metavar='N',
                         help="episodes of the finalists' second score (default %(default)s)")
+    parser.add_argument('--defaults-trial', action='store_true',
+                        help="also train and score the policy's defaults, a candidate for the "
+                             'recipe outside the --trials budget (give every policy one)')
     parser.add_argument('--max-epochs', type=int, default=300, metavar='N',
                         help='upper end of the epochs range (default %(default)s)')
     parser.add_argument('--train-seed', type=int, default=0, metavar='S',
@@ -91,6 +94,7 @@ def json_arg(text: str) -> dict:
 def run(args) -> int:
     """Run or resume the study; write the history plot and the best recipe."""
     from darp_ros.data.hdf5 import read_demos
+    from darp_ros.sim.defaults_trial import defaults_trial, run_defaults_trial
     from darp_ros.sim.study_recipe import best_recipe, confirm_finalists
     from darp_ros.sim.tuning import plot_history, run_study, TuneOptions, within_budget
     fixed_train = dict(args.train_options)
@@ -102,7 +106,8 @@ def run(args) -> int:
         max_epochs=args.max_epochs, train_seed=args.train_seed,
         fixed_config=dict(args.options), fixed_train=fixed_train, device=args.device,
         search_lr=args.search_lr, score_episodes=args.score_episodes,
-        finalists=args.finalists, confirm_episodes=args.confirm_episodes)
+        finalists=args.finalists, confirm_episodes=args.confirm_episodes,
+        defaults_trial=args.defaults_trial)
     dataset = read_demos(args.dataset, args.obs_keys)
     env_args = dict(dataset.env_args or {})
     if args.env_kwargs is not None:
@@ -115,22 +120,31 @@ def run(args) -> int:
     finished = [t for t in study.trials if t.value is not None]
     if not finished:
         raise ConfigError(f'study {name}: no trial finished; see the log above')
+    if options.defaults_trial:
+        run_defaults_trial(study, options, dataset.episodes, env_args)
     plot_history(study, folder / 'history.png')
     print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
+    pending = []
+    if len(within_budget(study, options.trials)) < options.trials:
+        pending.append(f'{options.trials} finished trials')
+    if options.defaults_trial and defaults_trial(study) is None:
+        pending.append('the defaults trial')
+    if pending and (options.finalists or options.defaults_trial):
+        # Another worker is still running a candidate: a recipe chosen now could miss it.
+        print(f'waiting for {" and ".join(pending)}: run this again once the other workers '
+              'are done (no recipe written)')
+        return 0
     if options.finalists:
-        if len(within_budget(study, options.trials)) < options.trials:
-            # Another worker's trial is still running: finalists chosen now could miss it.
-            print(f'finalists: wait for {options.trials} finished trials; run this again '
-                  'once the other workers are done (no recipe written)')
-            return 0
         confirm_finalists(study, options, dataset.episodes, env_args)
     recipe = best_recipe(study, options)
     path = recipe.save(args.recipe or folder / 'recipe.json')
     source = recipe.source
     first, last = source['tune_seeds']
     label = 'kept' if options.finalists else 'best'
-    print(f'{label}:    trial {source["trial"]} of the first {source["trials"]} finished, score '
-          f'{source["score"]:.4g} on tuning seeds {first}..{last}')
+    which = (', the defaults' if source['trial'] == source.get('defaults_trial') else
+             f' of the first {source["trials"]} finished')
+    print(f'{label}:    trial {source["trial"]}{which}, score {source["score"]:.4g} on tuning '
+          f'seeds {first}..{last}')
     if options.finalists:
         first, last = source['confirm_seeds']
         finalists = ', '.join(f'trial {number} {score:.4g} -> {confirmed:.4g}'

@@ -29,16 +29,23 @@ from typing import Dict, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.recipe import Recipe
+from darp_ros.sim.defaults_trial import defaults_trial
 from darp_ros.sim.selection import closed_loop_scorer
 from darp_ros.sim.tuning import train_recipe, TuneOptions, within_budget
 
 logger = logging.getLogger(__name__)
 
 
-def finalists_of(study, options: TuneOptions) -> list:
-    """Return the best options.finalists trials within the budget, best first (ties: earlier)."""
+def candidates(study, options: TuneOptions) -> list:
+    """Return the trials the recipe is chosen from: the budget's, and the defaults trial."""
     counted = within_budget(study, options.trials)
-    return sorted(counted, key=lambda t: -t.value)[:options.finalists]
+    extra = defaults_trial(study) if options.defaults_trial else None
+    return sorted(counted + ([extra] if extra else []), key=lambda t: t.number)
+
+
+def finalists_of(study, options: TuneOptions) -> list:
+    """Return the best options.finalists candidates, best first (ties: the earlier trial)."""
+    return sorted(candidates(study, options), key=lambda t: -t.value)[:options.finalists]
 
 
 def _attr_name(options: TuneOptions, what: str = 'confirmed') -> str:
@@ -109,12 +116,15 @@ def best_recipe(study, options: TuneOptions) -> Recipe:
     counted = within_budget(study, options.trials)
     if not counted:
         raise ConfigError(f'study {study.study_name}: no trial finished')
-    best = max(counted, key=lambda t: t.value)
+    pool = candidates(study, options)
+    best = max(pool, key=lambda t: t.value)
     first, episodes = options.score_seeds
     source = {'study': study.study_name, 'trial': best.number, 'score': best.value,
               'tune_seeds': [first, first + episodes - 1],
               'train_seed': options.train_seed,
               'trials': len(counted)}
+    if len(pool) > len(counted):
+        source['defaults_trial'] = defaults_trial(study).number
     if options.finalists:
         finalists = finalists_of(study, options)
         scores = confirmed_scores(study, options)

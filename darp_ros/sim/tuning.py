@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 # Optuna's sampler draws from these; each returns (policy options, training settings).
 Space = Callable[[object, int, int], tuple]
 
+# The user attribute that marks a study's defaults trial (defaults_trial.py): a candidate
+# outside the budget of drawn trials.
+DEFAULTS_TAG = 'defaults'
+
 
 def _darp(trial, rows: int, max_epochs: int) -> tuple:
     config = {'k': trial.suggest_int('k', 10, max(10, min(1000, rows - 1))),
@@ -110,6 +114,8 @@ class TuneOptions:
     # overstates; the fresh episodes do not know which trial won.
     finalists: int = 0
     confirm_episodes: int = 50
+    # Also run the policy's defaults as a candidate outside the budget (defaults_trial.py).
+    defaults_trial: bool = False
 
     def __post_init__(self):
         if self.policy not in SPACES:
@@ -209,7 +215,7 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
     # Seeded by the trials already there: a resumed study, or a second worker started
     # after the first has begun, must not draw the first trials' parameters again.
     study.sampler = optuna.samplers.TPESampler(seed=options.sampler_seed + len(study.trials))
-    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    done = len(within_budget(study, options.trials))
     missing = options.trials - done
     if options.policy == 'nn1':
         missing = min(missing, 1 - done)    # nothing to search: one trial says it all
@@ -239,21 +245,25 @@ def stop_when_budget_taken(trials: int) -> Callable:
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
 
     def check(study, trial) -> None:
-        if len(study.get_trials(deepcopy=False, states=states)) >= trials:
+        taken = [t for t in study.get_trials(deepcopy=False, states=states)
+                 if not t.user_attrs.get(DEFAULTS_TAG)]
+        if len(taken) >= trials:
             study.stop()
     return check
 
 
 def within_budget(study, trials: int) -> list:
     """
-    Return the study's first `trials` finished trials, by trial number.
+    Return the study's first `trials` finished drawn trials, by trial number.
 
     Two studies compared at the same count stay an equal budget when one of them has run
-    further (two workers overshoot by a trial, or a resumed study went on).
+    further (two workers overshoot by a trial, or a resumed study went on). The defaults
+    trial is not a draw and not counted.
     """
     import optuna
     finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    return sorted(finished, key=lambda t: t.number)[:trials]
+    drawn = [t for t in finished if not t.user_attrs.get(DEFAULTS_TAG)]
+    return sorted(drawn, key=lambda t: t.number)[:trials]
 
 
 def plot_history(study, path) -> None:

@@ -181,7 +181,7 @@ def test_tune_finalists_wait_for_a_trial_another_worker_is_running(
                  '--set', 'hidden=[32,32]', '--trials', '2', '--finalists', '2',
                  '--no-progress']) == 0
     # One trial ran here; the other worker's may still win, so no finalist is scored yet.
-    assert 'wait for 2 finished trials' in capsys.readouterr().out
+    assert 'waiting for 2 finished trials' in capsys.readouterr().out
     assert not (study_dir / 'recipe.json').exists()
     study = optuna.load_study(study_name='bc-hopper', storage=storage)
     assert not any(name.startswith('confirmed_') for name in study.user_attrs)
@@ -238,3 +238,28 @@ def test_tune_finalists_are_shared_with_a_worker_running_beside_it(hopper_data, 
     run.join(timeout=120)
     assert not run.is_alive()
     assert set(study.user_attrs['confirmed_50002_4']) == {str(best.number), str(other.number)}
+
+
+def test_tune_defaults_trial_is_a_candidate_outside_the_budget(hopper_data, tmp_path, capsys):
+    import optuna
+    study_dir = tmp_path / 'study'
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+            '--trials', '2', '--no-progress', '--defaults-trial']
+    assert main(args + ['--finalists', '3', '--confirm-episodes', '1']) == 0
+    study = optuna.load_study(study_name='bc-hopper',
+                              storage=f'sqlite:///{study_dir / "study.db"}')
+    assert len(study.trials) == 3
+    defaults = [t for t in study.trials if t.user_attrs.get('defaults')]
+    assert len(defaults) == 1
+    # BC as it ships: width 256, lr 1e-3, and the benchmark's epochs rule capped by the space.
+    assert defaults[0].params == {'width': 256, 'epochs': 6, 'lr': 1e-3}
+    assert defaults[0].user_attrs['recipe']['policy_config']['hidden'] == [256, 256, 256]
+    source = json.loads((study_dir / 'recipe.json').read_text())['source']
+    assert source['trials'] == 2 and source['defaults_trial'] == defaults[0].number
+    assert defaults[0].number in [number for number, _, _ in source['finalists']]
+    # Run again: the budget of two drawn trials is full and the defaults trial is there,
+    # so nothing more runs.
+    assert main(args) == 0
+    assert len(optuna.load_study(study_name='bc-hopper',
+                                 storage=f'sqlite:///{study_dir / "study.db"}').trials) == 3

@@ -13,9 +13,12 @@
 # fresh tuning episodes (after the score's), and the best of them is written to
 # recipe_finalists.json instead: a study's best score is the maximum of many noisy ones and
 # overstates; the fresh episodes did not pick the finalists. Give every policy the same N.
+# DEFAULTS=1 adds each policy's defaults as one more trial, outside the TRIALS budget, a
+# candidate for the recipe and the finalists: 20 draws need not come near them.
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
-# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50]
+# Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50
+#         DEFAULTS=0]
 #        bash docs/results/robosuite/tune.sh TASK POLICY...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -26,6 +29,7 @@ MAX_EPOCHS=${MAX_EPOCHS:-300}
 SCORE_EPISODES=${SCORE_EPISODES:-20}
 FINALISTS=${FINALISTS:-0}
 CONFIRM_EPISODES=${CONFIRM_EPISODES:-50}
+DEFAULTS=${DEFAULTS:-0}
 WORK=${WORK:-/tmp/darp_robosuite_tune}
 OUT=${OUT:-docs/results/robosuite/tune}
 export OMP_NUM_THREADS=1
@@ -47,6 +51,7 @@ for policy in "$@"; do
     extra+=(--train-set batch_size=64 --train-set keep=closed_loop --train-set "select_every=$every")
   fi
   study=$OUT/${task}_n${DEMOS}_${policy}
+  [ "$DEFAULTS" = 1 ] && extra+=(--defaults-trial)
   if [ "$FINALISTS" -gt 0 ]; then
     extra+=(--finalists "$FINALISTS" --confirm-episodes "$CONFIRM_EPISODES"
             --recipe "$study/recipe_finalists.json")
