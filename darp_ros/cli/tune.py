@@ -94,9 +94,9 @@ def json_arg(text: str) -> dict:
 def run(args) -> int:
     """Run or resume the study; write the history plot and the best recipe."""
     from darp_ros.data.hdf5 import read_demos
-    from darp_ros.sim.defaults_trial import defaults_trial, run_defaults_trial
-    from darp_ros.sim.study_recipe import best_recipe, confirm_finalists
-    from darp_ros.sim.tuning import plot_history, run_study, TuneOptions, within_budget
+    from darp_ros.sim.defaults_trial import run_defaults_trial
+    from darp_ros.sim.study_recipe import best_recipe, confirm_finalists, pending_candidates
+    from darp_ros.sim.tuning import plot_history, run_study, TuneOptions
     fixed_train = dict(args.train_options)
     for name in ('seed', 'progress'):
         if name in fixed_train:
@@ -124,13 +124,8 @@ def run(args) -> int:
         run_defaults_trial(study, options, dataset.episodes, env_args)
     plot_history(study, folder / 'history.png')
     print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
-    pending = []
-    if len(within_budget(study, options.trials)) < options.trials:
-        pending.append(f'{options.trials} finished trials')
-    if options.defaults_trial and defaults_trial(study) is None:
-        pending.append('the defaults trial')
+    pending = pending_candidates(study, options)
     if pending and (options.finalists or options.defaults_trial):
-        # Another worker is still running a candidate: a recipe chosen now could miss it.
         print(f'waiting for {" and ".join(pending)}: run this again once the other workers '
               'are done (no recipe written)')
         return 0
@@ -138,19 +133,23 @@ def run(args) -> int:
         confirm_finalists(study, options, dataset.episodes, env_args)
     recipe = best_recipe(study, options)
     path = recipe.save(args.recipe or folder / 'recipe.json')
-    source = recipe.source
+    print_choice(study, recipe.source)
+    print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
+    print(f'history: {folder / "history.png"}')
+    return 0
+
+
+def print_choice(study, source: dict) -> None:
+    """Print which trial the recipe is, and the finalists' two scores where they ran."""
     first, last = source['tune_seeds']
-    label = 'kept' if options.finalists else 'best'
+    label = 'kept' if 'finalists' in source else 'best'
     which = (', the defaults' if source['trial'] == source.get('defaults_trial') else
              f' of the first {source["trials"]} finished')
     print(f'{label}:    trial {source["trial"]}{which}, score {source["score"]:.4g} on tuning '
           f'seeds {first}..{last}')
-    if options.finalists:
+    if 'finalists' in source:
         first, last = source['confirm_seeds']
         finalists = ', '.join(f'trial {number} {score:.4g} -> {confirmed:.4g}'
                               for number, score, confirmed in source['finalists'])
         print(f'finalists, scored again on tuning seeds {first}..{last}: {finalists}')
     print(f'params:  {study.trials[source["trial"]].params}')
-    print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
-    print(f'history: {folder / "history.png"}')
-    return 0

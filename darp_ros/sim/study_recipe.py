@@ -25,7 +25,7 @@ in choosing them; the recipe is the finalist that does best there.
 
 import logging
 import time
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.recipe import Recipe
@@ -41,6 +41,20 @@ def candidates(study, options: TuneOptions) -> list:
     counted = within_budget(study, options.trials)
     extra = defaults_trial(study) if options.defaults_trial else None
     return sorted(counted + ([extra] if extra else []), key=lambda t: t.number)
+
+
+def pending_candidates(study, options: TuneOptions) -> List[str]:
+    """
+    Name the candidates still missing: drawn trials short of the budget, the defaults trial.
+
+    Another worker is still running them; a recipe chosen now could miss the best one.
+    """
+    pending = []
+    if len(within_budget(study, options.trials)) < options.trials:
+        pending.append(f'{options.trials} finished trials')
+    if options.defaults_trial and defaults_trial(study) is None:
+        pending.append('the defaults trial')
+    return pending
 
 
 def finalists_of(study, options: TuneOptions) -> list:

@@ -26,18 +26,23 @@ With --bands PARAM=EDGE,EDGE...: instead, each study's finished trials grouped b
 drawn PARAM falls between the edges, with the mean score of each group (how much a policy
 depends on that parameter).
 
-Usage: studies_table.py [DIR] [--budget N | --bands PARAM=EDGE,...]
+With --finalists: instead, what each study's finalists stage did (tune.sh FINALISTS=N,
+recipe_finalists.json): its defaults trial's score if it has one, each finalist's score
+on the score episodes and again on the fresh confirming episodes, and the one kept.
+
+Usage: studies_table.py [DIR] [--budget N | --bands PARAM=EDGE,... | --finalists]
 (default DIR: docs/results/robosuite/tune)
 """
 
 import argparse
 from collections import defaultdict
+import json
 from pathlib import Path
 import statistics
 
 import optuna
 
-from darp_ros.sim.tuning import within_budget
+from darp_ros.sim.tuning import DEFAULTS_TAG, within_budget
 
 HERE = Path(__file__).parent / 'tune'
 
@@ -75,12 +80,27 @@ def bands(name: str, study, param: str, edges: list) -> str:
     return f'| {name} | ' + ' | '.join(cells) + ' |'
 
 
+def finalists(name: str, study, recipe: dict) -> str:
+    """One markdown row: the study's finalists stage as its recipe_finalists.json records it."""
+    source = recipe['source']
+    first, last = source['confirm_seeds']
+    default = next((t for t in study.trials if t.user_attrs.get(DEFAULTS_TAG)), None)
+    default = (f'{default.value:.0%} (trial {default.number})'
+               if default is not None and default.value is not None else '-')
+    cells = ', '.join(f'{number}: {score:.0%} -> {confirmed:.0%}'
+                      for number, score, confirmed in source['finalists'])
+    return (f'| {name} | {source["trials"]} | {default} | {cells} | {first}..{last} | '
+            f'trial {source["trial"]} ({source["confirmed"]:.0%}) |')
+
+
 def main() -> None:
     """Print the studies side by side, each task's at one budget."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('dir', nargs='?', type=Path, default=HERE)
     parser.add_argument('--budget', type=int, help='trials counted per study')
     parser.add_argument('--bands', help='PARAM=EDGE,EDGE...: mean score by band of PARAM')
+    parser.add_argument('--finalists', action='store_true',
+                        help="each study's finalists, from its recipe_finalists.json")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     by_task = defaultdict(dict)
@@ -89,6 +109,16 @@ def main() -> None:
         study = load_study(db.parent)
         if finished(study):
             by_task[task][policy] = study
+    if args.finalists:
+        print('| study | counted | defaults trial | finalists: score -> fresh score | fresh '
+              'episodes (seeds) | kept |')
+        print('|---|---|---|---|---|---|')
+        for task, studies in by_task.items():
+            for policy, study in sorted(studies.items()):
+                path = args.dir / f'{task}_{policy}' / 'recipe_finalists.json'
+                if path.exists():
+                    print(finalists(f'{task} {policy}', study, json.loads(path.read_text())))
+        return
     if args.bands:
         param, edges = args.bands.split('=')
         edges = [float(edge) for edge in edges.split(',')]
