@@ -21,13 +21,18 @@ one of two policies solved say whether they differ (exact McNemar test). Trainin
 DARP is paired with training seed s of the other policy where both have it; 1-NN has one
 run (seed 0), so against it only DARP's seed 0 counts.
 
-Usage: paired_table.py [DIR]   (default: docs/results/robosuite/scale_floor)
+With --darp-from OTHER, DARP's runs come from another run folder on the same
+demonstrations and seeds (e.g. DARP at its defaults, scale_floor/, against the tuned
+baselines of tuned/).
+
+Usage: paired_table.py [DIR] [--darp-from OTHER]
+(default DIR: docs/results/robosuite/scale_floor)
 """
 
+import argparse
 from collections import defaultdict
 import json
 from pathlib import Path
-import sys
 
 from darp_ros.sim.paired import paired
 
@@ -49,9 +54,8 @@ def outcomes(folder: Path, condition: str) -> dict:
     return found
 
 
-def main() -> None:
-    """One row per (task, demos, condition, other policy)."""
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+def runs_by_cell(root: Path) -> dict:
+    """{(task, demos, condition name): {policy: outcomes}} of one benchmark run folder."""
     cells = defaultdict(dict)
     for folder in sorted(root.glob('*/n*/*')):
         task, demos, policy = folder.parts[-3], int(folder.parts[-2][1:]), folder.parts[-1]
@@ -59,6 +63,22 @@ def main() -> None:
             runs = outcomes(folder, condition)
             if runs:
                 cells[(task, demos, name)][policy] = runs
+    return cells
+
+
+def main() -> None:
+    """One row per (task, demos, condition, other policy)."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
+    parser.add_argument('dir', nargs='?', type=Path, default=HERE)
+    parser.add_argument('--darp-from', type=Path, help="take DARP's runs from this folder")
+    args = parser.parse_args()
+    cells = runs_by_cell(args.dir)
+    if args.darp_from:
+        darp = runs_by_cell(args.darp_from)
+        for key, policies in cells.items():
+            policies.pop('darp', None)
+            if 'darp' in darp.get(key, {}):
+                policies['darp'] = darp[key]['darp']
     print('| task | demos | initial states | against | paired episodes | only DARP | '
           'only the other | both | exact McNemar |')
     print('|---|---|---|---|---|---|---|---|---|')
