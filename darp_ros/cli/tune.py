@@ -56,9 +56,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "selection's, which picked no checkpoint (default 0: on the "
                              "selection's own, as the MuJoCo studies did)")
     parser.add_argument('--finalists', type=int, default=0, metavar='N',
-                        help='train the best N trials of the budget again and score them on '
-                             "fresh tuning episodes (after the score's); the recipe is the "
-                             'best there (default 0: the best trial as scored)')
+                        help='train the best N candidates (trials of the budget, the '
+                             'defaults trial) again and score them on fresh tuning episodes '
+                             "(after the score's); the recipe is the best there (default 0: "
+                             'the best trial as scored)')
     parser.add_argument('--confirm-episodes', type=int, default=50, metavar='N',
                         help="episodes of the finalists' second score (default %(default)s)")
     parser.add_argument('--defaults-trial', action='store_true',

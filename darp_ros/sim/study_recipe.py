@@ -18,9 +18,10 @@ Which trial a study hands on as its recipe: its best, or its best finalist.
 
 A trial's score is one noisy measurement, and the study's best is the maximum of many: on
 robosuite's success rates over 20 episodes it overstates what the recipe then reports by
-ten points and more. With finalists, the best few trials within the budget are trained
-again (same seed: the same model) and scored on fresh tuning episodes that played no part
-in choosing them; the recipe is the finalist that does best there.
+ten points and more. With finalists, the best few candidates (the trials within the
+budget, and the defaults trial where the study has one) are trained again (same seed: the
+same model) and scored on fresh tuning episodes that played no part in choosing them; the
+recipe is the finalist that does best there.
 """
 
 import logging

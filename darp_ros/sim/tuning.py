@@ -108,10 +108,11 @@ class TuneOptions:
     # Add the learning rate to a space that lacks it (DARP's, the authors', does), so a
     # comparison can give every trained policy the same say over its optimizer.
     search_lr: bool = False
-    # The best `finalists` trials of the budget are trained again and scored on
-    # confirm_episodes fresh tuning episodes (after the score's); the recipe is the one that
-    # scores best there. A trial's own score is the best of the study's noisy scores, so it
-    # overstates; the fresh episodes do not know which trial won.
+    # The best `finalists` candidates (the budget's trials, the defaults trial) are trained
+    # again and scored on confirm_episodes fresh tuning episodes (after the score's); the
+    # recipe is the one that scores best there. The best trial's own score is the maximum
+    # of the study's noisy scores, so it overstates; the fresh episodes do not know which
+    # trial won.
     finalists: int = 0
     confirm_episodes: int = 50
     # Also run the policy's defaults as a candidate outside the budget (defaults_trial.py).
