@@ -42,7 +42,8 @@ import statistics
 
 import optuna
 
-from darp_ros.sim.tuning import DEFAULTS_TAG, within_budget
+from darp_ros.sim.defaults_trial import defaults_trial
+from darp_ros.sim.tuning import within_budget
 
 HERE = Path(__file__).parent / 'tune'
 
@@ -84,9 +85,8 @@ def finalists(name: str, study, recipe: dict) -> str:
     """One markdown row: the study's finalists stage as its recipe_finalists.json records it."""
     source = recipe['source']
     first, last = source['confirm_seeds']
-    default = next((t for t in study.trials if t.user_attrs.get(DEFAULTS_TAG)), None)
-    default = (f'{default.value:.0%} (trial {default.number})'
-               if default is not None and default.value is not None else '-')
+    default = defaults_trial(study)
+    default = f'{default.value:.0%} (trial {default.number})' if default is not None else '-'
     cells = ', '.join(f'{number}: {score:.0%} -> {confirmed:.0%}'
                       for number, score, confirmed in source['finalists'])
     return (f'| {name} | {source["trials"]} | {default} | {cells} | {first}..{last} | '
