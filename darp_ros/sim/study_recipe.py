@@ -109,10 +109,10 @@ def confirm_finalists(study, options: TuneOptions, episodes: Sequence,
                                 options.horizon)
     confirm = closed_loop_scorer(env_args, first, count, options.horizon)
     while True:
-        scores = confirmed_scores(study, options)
-        todo = [t for t in finalists_of(study, options) if t.number not in scores]
+        scores, finalists = confirmed_scores(study, options), finalists_of(study, options)
+        todo = [t for t in finalists if t.number not in scores]
         if not todo:
-            return {t.number: scores[t.number] for t in finalists_of(study, options)}
+            return {t.number: scores[t.number] for t in finalists}
         free = [t for t in todo if not _claimed(study, options, t)]
         if not free:
             time.sleep(POLL_SECONDS)

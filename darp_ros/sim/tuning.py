@@ -246,9 +246,7 @@ def stop_when_budget_taken(trials: int) -> Callable:
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
 
     def check(study, trial) -> None:
-        taken = [t for t in study.get_trials(deepcopy=False, states=states)
-                 if not t.user_attrs.get(DEFAULTS_TAG)]
-        if len(taken) >= trials:
+        if len(drawn(study.get_trials(deepcopy=False, states=states))) >= trials:
             study.stop()
     return check
 
@@ -263,8 +261,12 @@ def within_budget(study, trials: int) -> list:
     """
     import optuna
     finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    drawn = [t for t in finished if not t.user_attrs.get(DEFAULTS_TAG)]
-    return sorted(drawn, key=lambda t: t.number)[:trials]
+    return sorted(drawn(finished), key=lambda t: t.number)[:trials]
+
+
+def drawn(trials: Sequence) -> list:
+    """Return the trials the sampler drew: all but the defaults trial, outside the budget."""
+    return [t for t in trials if not t.user_attrs.get(DEFAULTS_TAG)]
 
 
 def plot_history(study, path) -> None:
