@@ -65,6 +65,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--defaults-trial', action='store_true',
                         help="also train and score the policy's defaults, a candidate for the "
                              'recipe outside the --trials budget (give every policy one)')
+    parser.add_argument('--stop-after', type=float, metavar='MINUTES',
+                        help='start no trial or finalist that, at the pace of the finished '
+                             'trials, would end later than MINUTES from now; run again to '
+                             'resume (for sittings that end at a set time: a worker killed '
+                             'mid-trial loses the trial)')
     parser.add_argument('--max-epochs', type=int, default=300, metavar='N',
                         help='upper end of the epochs range (default %(default)s)')
     parser.add_argument('--train-seed', type=int, default=0, metavar='S',
@@ -97,6 +102,7 @@ def run(args) -> int:
     from darp_ros.data.hdf5 import read_demos
     from darp_ros.sim.defaults_trial import run_defaults_trial
     from darp_ros.sim.study_recipe import best_recipe, confirm_finalists, pending_candidates
+    from darp_ros.sim.time_limit import TimeLimit
     from darp_ros.sim.tuning import plot_history, run_study, TuneOptions
     fixed_train = dict(args.train_options)
     for name in ('seed', 'progress'):
@@ -116,27 +122,40 @@ def run(args) -> int:
     folder = Path(args.study)
     folder.mkdir(parents=True, exist_ok=True)
     name = f'{args.policy}-{Path(args.dataset).stem}'
+    limit = TimeLimit(args.stop_after)
     study = run_study(options, dataset.episodes, env_args, f'sqlite:///{folder / "study.db"}',
-                      name, progress=not args.no_progress)
+                      name, progress=not args.no_progress, limit=limit)
     finished = [t for t in study.trials if t.value is not None]
-    if not finished:
+    if not finished and not limit.refused:
         raise ConfigError(f'study {name}: no trial finished; see the log above')
     if options.defaults_trial:
-        run_defaults_trial(study, options, dataset.episodes, env_args)
-    plot_history(study, folder / 'history.png')
+        run_defaults_trial(study, options, dataset.episodes, env_args, limit)
+    if finished:
+        plot_history(study, folder / 'history.png')
     print(f'study:   {name} in {folder / "study.db"} ({len(finished)} finished trials)')
+    if limit.refused:
+        return stopped_for_time(args.stop_after)
     pending = pending_candidates(study, options)
     if pending and (options.finalists or options.defaults_trial):
         print(f'waiting for {" and ".join(pending)}: run this again once the other workers '
               'are done (no recipe written)')
         return 0
     if options.finalists:
-        confirm_finalists(study, options, dataset.episodes, env_args)
+        confirm_finalists(study, options, dataset.episodes, env_args, limit)
+        if limit.refused:
+            return stopped_for_time(args.stop_after)
     recipe = best_recipe(study, options)
     path = recipe.save(args.recipe or folder / 'recipe.json')
     print_choice(study, recipe.source)
     print(f'recipe:  {path} (use: darp train --recipe {path} ...)')
     print(f'history: {folder / "history.png"}')
+    return 0
+
+
+def stopped_for_time(minutes: float) -> int:
+    """Say that --stop-after held the next piece of work back; a resumable stop, not an error."""
+    print(f'stopped: the next trial or finalist would end after --stop-after {minutes:g} '
+          'minutes; run this again to resume (no recipe written)')
     return 0
 
 

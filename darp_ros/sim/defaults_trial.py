@@ -23,7 +23,7 @@ stays outside the budget of drawn trials; every policy that asks for it gets one
 budget stays equal. It is a candidate for the recipe and for the finalists.
 """
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.policies.bc import BCConfig
@@ -32,6 +32,7 @@ from darp_ros.core.policies.mcnn import MCNNConfig
 from darp_ros.core.policies.vinn import FALLBACK_K, VINNConfig
 from darp_ros.core.training import TrainConfig
 from darp_ros.sim.benchmark import BATCH_SIZE, training_epochs
+from darp_ros.sim.time_limit import TimeLimit, typical_trial_seconds
 from darp_ros.sim.tuning import DEFAULTS_TAG, objective, TuneOptions
 
 
@@ -62,17 +63,21 @@ def defaults_trial(study):
     return next((t for t in finished if t.user_attrs.get(DEFAULTS_TAG)), None)
 
 
-def run_defaults_trial(study, options: TuneOptions, episodes: Sequence, env_args: dict):
+def run_defaults_trial(study, options: TuneOptions, episodes: Sequence, env_args: dict,
+                       limit: Optional[TimeLimit] = None):
     """
     Run the defaults trial unless the study has it (finished or running); return it or None.
 
-    None means another worker is running it. A defaults trial that fails is an error: the
-    policy's own defaults should train, and a study cannot stand in for them.
+    None means another worker is running it, or limit expects it to end too late (then
+    limit.refused says so). A defaults trial that fails is an error: the policy's own
+    defaults should train, and a study cannot stand in for them.
     """
     import optuna
     state = optuna.trial.TrialState
     states = {t.state for t in study.get_trials(deepcopy=False) if t.user_attrs.get(DEFAULTS_TAG)}
-    if not states & {state.COMPLETE, state.RUNNING}:
+    limit = limit or TimeLimit()
+    if (not states & {state.COMPLETE, state.RUNNING}
+            and limit.allows(typical_trial_seconds(study))):
         if state.WAITING not in states:     # else a killed run queued it: run that one
             rows = sum(len(ep.actions) for ep in episodes)
             study.enqueue_trial(default_params(options, rows), user_attrs={DEFAULTS_TAG: True})

@@ -26,12 +26,13 @@ recipe is the finalist that does best there.
 
 import logging
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.recipe import Recipe
 from darp_ros.sim.defaults_trial import defaults_trial
 from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.time_limit import TimeLimit
 from darp_ros.sim.tuning import train_recipe, TuneOptions, within_budget
 
 logger = logging.getLogger(__name__)
@@ -94,26 +95,30 @@ def _store(study, options: TuneOptions, what: str, number: int, value: float) ->
     study.set_user_attr(name, {**study.user_attrs.get(name, {}), str(number): value})
 
 
-def confirm_finalists(study, options: TuneOptions, episodes: Sequence,
-                      env_args: dict) -> Dict[int, float]:
+def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args: dict,
+                      limit: Optional[TimeLimit] = None) -> Dict[int, float]:
     """
     Train each finalist not yet confirmed again and score it on the confirming seeds.
 
     Workers share the finalists as they share trials: each claims the next free one, and
     waits at the end for those another worker is training. Each score is stored in the study
     as soon as it is known, so a stopped run resumes with the finalists still missing.
-    Returns every finalist's confirming score.
+    Returns every finalist's confirming score, or only those known when limit refuses the
+    next one (expected to take as long as its trial did) or the wait.
     """
     first, count = options.confirm_seeds
     select = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
                                 options.horizon)
     confirm = closed_loop_scorer(env_args, first, count, options.horizon)
+    limit = limit or TimeLimit()
     while True:
         scores, finalists = confirmed_scores(study, options), finalists_of(study, options)
+        known = {t.number: scores[t.number] for t in finalists if t.number in scores}
         todo = [t for t in finalists if t.number not in scores]
-        if not todo:
-            return {t.number: scores[t.number] for t in finalists}
         free = [t for t in todo if not _claimed(study, options, t)]
+        expected = free[0].user_attrs.get('seconds', 0.0) if free else POLL_SECONDS
+        if not todo or not limit.allows(expected):
+            return known
         if not free:
             time.sleep(POLL_SECONDS)
             continue

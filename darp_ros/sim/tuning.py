@@ -33,6 +33,7 @@ from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.recipe import Recipe
 from darp_ros.sim.seeds import check_tuning_seeds, TUNING_SEED
 from darp_ros.sim.selection import closed_loop_scorer
+from darp_ros.sim.time_limit import stop_at_time_limit, TimeLimit, typical_trial_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -195,14 +196,14 @@ def objective(options: TuneOptions, episodes: Sequence, env_args: dict) -> Calla
 
 
 def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage: str,
-              study_name: str, progress: bool = True):
+              study_name: str, progress: bool = True, limit: Optional[TimeLimit] = None):
     """
     Run trials until the study holds options.trials finished ones; return the study.
 
     The study lives in storage (an SQLite URL), so a stopped run resumes where it was:
     finished trials are kept, and only the missing ones run. Several processes may work
     on one study at once (one per core, started one after the other): they share its
-    budget of options.trials.
+    budget of options.trials. No trial starts that limit expects to end too late.
     """
     import optuna
     # The heartbeat lets a worker that starts a trial mark the trial of a killed worker
@@ -220,10 +221,12 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
     missing = options.trials - done
     if options.policy == 'nn1':
         missing = min(missing, 1 - done)    # nothing to search: one trial says it all
-    if missing > 0:
+    limit = limit or TimeLimit()
+    if missing > 0 and limit.allows(typical_trial_seconds(study)):
         study.optimize(objective(options, episodes, env_args), n_trials=missing,
                        catch=(ConfigError, FloatingPointError), show_progress_bar=progress,
-                       callbacks=[stop_when_budget_taken(options.trials)])
+                       callbacks=[stop_when_budget_taken(options.trials),
+                                  stop_at_time_limit(limit)])
     return study
 
 

@@ -13,12 +13,18 @@
 # limitations under the License.
 
 
-"""`darp tune`: Optuna studies in SQLite, their budget, their scoring seeds and finalists."""
+"""`darp tune`: Optuna studies in SQLite, their budget, scoring seeds, finalists, time limit."""
 
+import dataclasses
+import itertools
 import json
 
 from darp_ros.cli.main import main
+from darp_ros.core.errors import ConfigError
 from darp_ros.sim.gym_eval import evaluate_gym_bundle
+from darp_ros.sim.study_recipe import confirm_finalists
+from darp_ros.sim.time_limit import TimeLimit
+from darp_ros.sim.tuning import run_study, TuneOptions
 import pytest
 
 
@@ -263,3 +269,65 @@ def test_tune_defaults_trial_is_a_candidate_outside_the_budget(hopper_data, tmp_
     assert main(args) == 0
     assert len(optuna.load_study(study_name='bc-hopper',
                                  storage=f'sqlite:///{study_dir / "study.db"}').trials) == 3
+
+
+def test_a_time_limit_admits_work_while_it_would_end_in_time_and_then_nothing():
+    now = [0.0]
+    limit = TimeLimit(2, clock=lambda: now[0])      # ends 120 s from now
+    assert limit.allows(100) and not limit.refused
+    now[0] = 30.0
+    assert not limit.allows(100) and limit.refused  # it would end at 130 s
+    # A refusal is final: a worker that is stopping starts nothing shorter either.
+    assert not limit.allows(1)
+    assert TimeLimit().allows(1e9)
+    for minutes in (-1, float('nan')):
+        with pytest.raises(ConfigError, match='minutes >= 0'):
+            TimeLimit(minutes)
+
+
+def test_tune_stop_after_starts_no_trial_that_would_overrun_and_the_study_resumes(
+        hopper_data, tmp_path, capsys):
+    import optuna
+    from darp_ros.data.hdf5 import read_demos
+    study_dir = tmp_path / 'study'
+    study_dir.mkdir()
+    storage = f'sqlite:///{study_dir / "study.db"}'
+    # The first trial ends and the clock then reads past the allowance: the study stops
+    # with one of its two trials instead of starting the second.
+    clock = itertools.chain([0.0, 0.0], itertools.repeat(1000.0))
+    options = TuneOptions('bc', ('obs',), trials=2, tune_episodes=2, max_epochs=6,
+                          fixed_config={'hidden': [32, 32]})
+    dataset = read_demos(str(hopper_data), ['obs'])
+    study = run_study(options, dataset.episodes, dataset.env_args, storage, 'bc-hopper',
+                      progress=False, limit=TimeLimit(1, clock=clock.__next__))
+    assert len(study.trials) == 1 and study.trials[0].user_attrs['seconds'] > 0
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+            '--set', 'hidden=[32,32]', '--trials', '2', '--defaults-trial', '--no-progress']
+    # No time left for a trial at the study's pace: neither the second trial nor the
+    # defaults trial starts, no recipe is written, and the stop is not an error.
+    capsys.readouterr()
+    assert main(args + ['--stop-after', '0']) == 0
+    assert 'stopped: the next trial or finalist would end after' in capsys.readouterr().out
+    assert len(optuna.load_study(study_name='bc-hopper', storage=storage).trials) == 1
+    assert not (study_dir / 'recipe.json').exists()
+    # Run again without a limit: the study goes on where it stopped.
+    assert main(args) == 0
+    study = optuna.load_study(study_name='bc-hopper', storage=storage)
+    assert [t.state.name for t in study.trials] == ['COMPLETE'] * 3
+    assert (study_dir / 'recipe.json').exists()
+    # Finalists too: the first is confirmed, then the clock runs out before the second.
+    options = dataclasses.replace(options, defaults_trial=True, finalists=2,
+                                  confirm_episodes=1)
+    clock = itertools.chain([0.0, 0.0], itertools.repeat(1000.0))
+    known = confirm_finalists(study, options, dataset.episodes, dataset.env_args,
+                              TimeLimit(1, clock=clock.__next__))
+    assert len(known) == 1
+    finalists = ['--finalists', '2', '--confirm-episodes', '1', '--recipe',
+                 str(study_dir / 'finalists.json')]
+    assert main(args + finalists + ['--stop-after', '0']) == 0
+    assert 'stopped:' in capsys.readouterr().out
+    assert not (study_dir / 'finalists.json').exists()
+    assert main(args + finalists) == 0
+    source = json.loads((study_dir / 'finalists.json').read_text())['source']
+    assert len(source['finalists']) == 2

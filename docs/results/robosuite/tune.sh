@@ -15,10 +15,13 @@
 # overstates; the fresh episodes did not pick the finalists. Give every policy the same N.
 # DEFAULTS=1 adds each policy's defaults as one more trial, outside the TRIALS budget, a
 # candidate for the recipe and the finalists: 20 draws need not come near them.
+# STOP_AFTER=MINUTES (whole minutes from this script's start, across its policies): start
+# no trial or finalist that, at its study's pace, would end later (`darp tune
+# --stop-after`); for sittings that end at a set time: a worker killed mid-trial loses it.
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
 # Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50
-#         DEFAULTS=0]
+#         DEFAULTS=0 STOP_AFTER=]
 #        bash docs/results/robosuite/tune.sh TASK POLICY...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -30,6 +33,8 @@ SCORE_EPISODES=${SCORE_EPISODES:-20}
 FINALISTS=${FINALISTS:-0}
 CONFIRM_EPISODES=${CONFIRM_EPISODES:-50}
 DEFAULTS=${DEFAULTS:-0}
+STOP_AFTER=${STOP_AFTER:-}
+started=$(date +%s)
 WORK=${WORK:-/tmp/darp_robosuite_tune}
 OUT=${OUT:-docs/results/robosuite/tune}
 export OMP_NUM_THREADS=1
@@ -55,6 +60,10 @@ for policy in "$@"; do
   if [ "$FINALISTS" -gt 0 ]; then
     extra+=(--finalists "$FINALISTS" --confirm-episodes "$CONFIRM_EPISODES"
             --recipe "$study/recipe_finalists.json")
+  fi
+  if [ -n "$STOP_AFTER" ]; then
+    left=$(( STOP_AFTER * 60 - ($(date +%s) - started) ))      # seconds
+    extra+=(--stop-after "$(awk -v s="$left" 'BEGIN { print (s > 0 ? s : 0) / 60 }')")
   fi
   $DARP tune --policy "$policy" --study "$study" --dataset "$data" \
     --obs-keys robot0_eef_pos,robot0_eef_quat,robot0_gripper_qpos,object \
