@@ -5,7 +5,10 @@
 # random initialisation (the floor); either way it is frozen. Each policy keeps its last
 # epoch (closed-loop selection with rendering is too slow on 2 cores) and is reported on
 # EPISODES episodes from seed 100000. Resumable: a cell whose JSON exists is skipped.
+# VINN holds out a fifth of the episodes to choose its k, as in `darp benchmark` (its
+# training seed picks the split); every other policy trains on all of them.
 # Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1"] bash images.sh TASK
+# POLICIES may also name vinn and mcnn.
 # The Lift rows were made with EPOCHS=73 PRETRAIN_EPOCHS=10: pass them to reproduce those
 # rows (the defaults below, sized from the data, would give 131 and 10 for its 1950 samples).
 set -euo pipefail
@@ -48,9 +51,10 @@ for encoder in $ENCODERS; do
       json=$OUT/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}.json
       [ -f "$json" ] && { echo "skip $json"; continue; }
       bundle=$WORK/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}
+      val=0; [ "$policy" = vinn ] && val=0.2
       $DARP -q train --policy "$policy" --dataset "$data" --obs-keys "$low_dim,$images" \
         --out "$bundle" --overwrite --seed "$seed" --device cpu --no-progress \
-        --epochs "$EPOCHS" --batch-size 64 --val-fraction 0 --keep last --image-size 84 "${enc[@]}"
+        --epochs "$EPOCHS" --batch-size 64 --val-fraction "$val" --keep last --image-size 84 "${enc[@]}"
       $DARP -q eval --model "$bundle" --episodes "$EPISODES" --seed 100000 --no-progress \
         --json "$json.part"
       mv "$json.part" "$json"

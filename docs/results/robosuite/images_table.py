@@ -32,7 +32,7 @@ from darp_ros.sim.paired import paired
 from darp_ros.sim.results_report import cell, pooled, REFERENCE
 
 HERE = Path(__file__).parent / 'images'
-POLICIES = ('bc', 'darp', 'nn1')
+POLICIES = ('bc', 'darp', 'vinn', 'mcnn', 'nn1')
 ENCODERS = ('pretrained', 'random')
 
 
@@ -43,19 +43,26 @@ def outcomes(evals: list) -> dict:
 
 
 def paired_lines(runs: dict) -> list:
-    """One line per (task, demos, encoder): episodes only DARP solved, only BC, both.
+    """One line per (task, demos, encoder, other policy): episodes only DARP solved, only
+    the other, both.
 
-    Each training seed of one policy is paired with the same training seed of the other,
-    episode by environment seed.
+    Each training seed of DARP is paired with the same training seed of the other policy,
+    episode by environment seed; 1-NN's one run (no training seed) pairs with every seed.
     """
     lines = []
     for (task, demos, encoder, policy), evals in sorted(runs.items()):
-        if policy != 'darp' or not runs.get((task, demos, encoder, 'bc')):
+        if policy != 'darp':
             continue
-        pair = paired(outcomes(evals), outcomes(runs[(task, demos, encoder, 'bc')]))
-        lines.append(f'- {task} {demos} {encoder}: of {pair.episodes} paired episodes, DARP '
-                     f'alone solved {pair.only_a}, BC alone {pair.only_b}, both {pair.both} '
-                     f'(exact McNemar {pair.p_text()})')
+        for other in POLICIES:
+            others = runs.get((task, demos, encoder, other))
+            if other == 'darp' or not others:
+                continue
+            if other == 'nn1':
+                others = [{**others[0], 'training_seed': ev['training_seed']} for ev in evals]
+            pair = paired(outcomes(evals), outcomes(others))
+            lines.append(f'- {task} {demos} {encoder}, DARP against {other}: of {pair.episodes} '
+                         f'paired episodes, DARP alone solved {pair.only_a}, {other} alone '
+                         f'{pair.only_b}, both {pair.both} (exact McNemar {pair.p_text()})')
     return lines
 
 
