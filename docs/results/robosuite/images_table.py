@@ -47,7 +47,8 @@ def paired_lines(runs: dict) -> list:
     the other, both.
 
     Each training seed of DARP is paired with the same training seed of the other policy,
-    episode by environment seed; 1-NN's one run (no training seed) pairs with every seed.
+    episode by environment seed; 1-NN's one run (seed 0) pairs with DARP's seed 0 only, as
+    in paired_table.py, so that no run is counted more than once.
     """
     lines = []
     for (task, demos, encoder, policy), evals in sorted(runs.items()):
@@ -57,8 +58,6 @@ def paired_lines(runs: dict) -> list:
             others = runs.get((task, demos, encoder, other))
             if other == 'darp' or not others:
                 continue
-            if other == 'nn1':
-                others = [{**others[0], 'training_seed': ev['training_seed']} for ev in evals]
             pair = paired(outcomes(evals), outcomes(others))
             lines.append(f'- {task} {demos} {encoder}, DARP against {other}: of {pair.episodes} '
                          f'paired episodes, DARP alone solved {pair.only_a}, {other} alone '
