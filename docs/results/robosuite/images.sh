@@ -44,13 +44,23 @@ weights=$WORK/${task}_${DEMOS}_encoder.safetensors
   --low-dim-keys "$low_dim" --out "$weights" --epochs "$PRETRAIN_EPOCHS" --image-size 84 \
   --device cpu --no-progress
 
+# Pretraining the trunk again (a session whose /tmp was emptied, another machine) need not
+# give the same weights: it did not for Stack (RESULTS). Runs on two trunks must not share a
+# row, and a run on one must not be skipped as done for another, so each result names its
+# trunk by the first 8 hex digits of the weights file's sha256 (the bundle records it whole).
 for encoder in $ENCODERS; do
-  if [ "$encoder" = pretrained ]; then enc=(--encoder-weights "$weights"); else enc=(--random-encoder); fi
+  if [ "$encoder" = pretrained ]; then
+    enc=(--encoder-weights "$weights")
+    tag=pretrained-$(sha256sum "$weights" | cut -c1-8)
+  else
+    enc=(--random-encoder)
+    tag=random
+  fi
   for policy in $POLICIES; do
     for seed in $SEEDS; do
-      json=$OUT/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}.json
+      json=$OUT/${task}_${DEMOS}_${tag}_${policy}_seed${seed}.json
       [ -f "$json" ] && { echo "skip $json"; continue; }
-      bundle=$WORK/${task}_${DEMOS}_${encoder}_${policy}_seed${seed}
+      bundle=$WORK/${task}_${DEMOS}_${tag}_${policy}_seed${seed}
       val=0; [ "$policy" = vinn ] && val=0.2
       $DARP -q train --policy "$policy" --dataset "$data" --obs-keys "$low_dim,$images" \
         --out "$bundle" --overwrite --seed "$seed" --device cpu --no-progress \

@@ -18,9 +18,11 @@ Print the image rows of docs/RESULTS.md from the JSON files images.sh wrote.
 
 Usage: images_table.py [DIR]   (default: docs/results/robosuite/images)
 
-Below the table, BC against DARP episode by episode: both ran on the same environment seeds,
-so the episodes only one of them solved say more than two overlapping intervals do (an
-exact McNemar test on those discordant episodes).
+One row per trunk: a pretrained trunk is named by its weights file's sha256 prefix (the file
+names carry it), since pretraining again need not give the same weights. Below the table,
+DARP against every other policy on the same trunk, episode by episode: all ran on the same
+environment seeds, so the episodes only one of two policies solved say more than two
+overlapping intervals do (an exact McNemar test on those discordant episodes).
 """
 
 from collections import defaultdict
@@ -33,7 +35,17 @@ from darp_ros.sim.results_report import cell, pooled, REFERENCE
 
 HERE = Path(__file__).parent / 'images'
 POLICIES = ('bc', 'darp', 'vinn', 'mcnn', 'nn1')
-ENCODERS = ('pretrained', 'random')
+
+
+def encoder_order(label: str) -> tuple:
+    """Pretrained trunks first (each its own row: 'pretrained-<sha256 prefix>'), then random."""
+    return (label == 'random', label)
+
+
+def encoder_text(label: str) -> str:
+    """'pretrained-1cc13d87' -> 'pretrained (1cc13d87)': the trunk a row ran on."""
+    kind, _, trunk = label.partition('-')
+    return f'{kind} ({trunk})' if trunk else kind
 
 
 def outcomes(evals: list) -> dict:
@@ -59,7 +71,7 @@ def paired_lines(runs: dict) -> list:
             if other == 'darp' or not others:
                 continue
             pair = paired(outcomes(evals), outcomes(others))
-            lines.append(f'- {task} {demos} {encoder}, DARP against {other}: of {pair.episodes} '
+            lines.append(f'- {task} {demos} {encoder_text(encoder)}, DARP against {other}: of {pair.episodes} '
                          f'paired episodes, DARP alone solved {pair.only_a}, {other} alone '
                          f'{pair.only_b}, both {pair.both} (exact McNemar {pair.p_text()})')
     return lines
@@ -78,7 +90,9 @@ def main() -> None:
     print('| task | demos | image encoder | ' + ' | '.join(POLICIES) + ' |')
     print('|---|---|---|' + '---|' * len(POLICIES))
     for task, demos in sorted({(t, d) for t, d, _, _ in runs}):
-        for encoder in ENCODERS:
+        encoders = sorted({e for t, d, e, _ in runs if (t, d) == (task, demos)},
+                          key=encoder_order)
+        for encoder in encoders:
             cells = {p: pooled(runs[(task, demos, encoder, p)]) for p in POLICIES
                      if runs.get((task, demos, encoder, p))}
             if not cells:
@@ -86,7 +100,7 @@ def main() -> None:
             reference = cells.get(REFERENCE)
             row = [cell(cells[p], reference if p != REFERENCE else None) if p in cells else '-'
                    for p in POLICIES]
-            print(f'| {task} | {demos} | {encoder} | ' + ' | '.join(row) + ' |')
+            print(f'| {task} | {demos} | {encoder_text(encoder)} | ' + ' | '.join(row) + ' |')
     print()
     print('\n'.join(paired_lines(runs)))
 
