@@ -71,9 +71,10 @@ def paired_lines(runs: dict) -> list:
             if other == 'darp' or not others:
                 continue
             pair = paired(outcomes(evals), outcomes(others))
-            lines.append(f'- {task} {demos} {encoder_text(encoder)}, DARP against {other}: of {pair.episodes} '
-                         f'paired episodes, DARP alone solved {pair.only_a}, {other} alone '
-                         f'{pair.only_b}, both {pair.both} (exact McNemar {pair.p_text()})')
+            lines.append(f'- {task} {demos} {encoder_text(encoder)}, DARP against {other}: '
+                         f'of {pair.episodes} paired episodes, DARP alone solved {pair.only_a}, '
+                         f'{other} alone {pair.only_b}, both {pair.both} '
+                         f'(exact McNemar {pair.p_text()})')
     return lines
 
 
