@@ -7,7 +7,9 @@
 # EPISODES episodes from seed 100000. Resumable: a cell whose JSON exists is skipped.
 # VINN holds out a fifth of the episodes to choose its k, as in `darp benchmark` (its
 # training seed picks the split); every other policy trains on all of them.
-# Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1"] bash images.sh TASK
+# Usage: [DEMOS=50 EPISODES=50 SEEDS="0 1 2" POLICIES="bc darp nn1" PRETRAIN_SEED=0]
+#        bash images.sh TASK
+# PRETRAIN_SEED pretrains another trunk (its own weights file), for results across trunks.
 # POLICIES may also name vinn and mcnn.
 # The Lift rows were made with EPOCHS=73 PRETRAIN_EPOCHS=10: pass them to reproduce those
 # rows (the defaults below, sized from the data, would give 131 and 10 for its 1950 samples).
@@ -39,10 +41,12 @@ pretrain=$(( (19500 + rows / 2) / rows )); (( pretrain >= 2 )) || pretrain=2
 PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-$pretrain}
 EPOCHS=${EPOCHS:-$(( (4000 * 64 + rows / 2) / rows ))}
 echo "$task: $rows samples, pretraining $PRETRAIN_EPOCHS epochs, training $EPOCHS"
+PRETRAIN_SEED=${PRETRAIN_SEED:-0}
 weights=$WORK/${task}_${DEMOS}_encoder.safetensors
+(( PRETRAIN_SEED == 0 )) || weights=$WORK/${task}_${DEMOS}_encoder_seed${PRETRAIN_SEED}.safetensors
 [ -f "$weights" ] || $DARP pretrain-encoder --dataset "$data" --image-keys "$images" \
   --low-dim-keys "$low_dim" --out "$weights" --epochs "$PRETRAIN_EPOCHS" --image-size 84 \
-  --device cpu --no-progress
+  --seed "$PRETRAIN_SEED" --device cpu --no-progress
 
 # Pretraining the trunk again (a session whose /tmp was emptied, another machine) need not
 # give the same weights: it did not for Stack (RESULTS). Runs on two trunks must not share a
