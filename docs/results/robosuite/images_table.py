@@ -19,10 +19,13 @@ Print the image rows of docs/RESULTS.md from the JSON files images.sh wrote.
 Usage: images_table.py [DIR]   (default: docs/results/robosuite/images)
 
 One row per trunk: a pretrained trunk is named by its weights file's sha256 prefix (the file
-names carry it), since pretraining again need not give the same weights. Below the table,
-DARP against every other policy on the same trunk, episode by episode: all ran on the same
-environment seeds, so the episodes only one of two policies solved say more than two
-overlapping intervals do (an exact McNemar test on those discordant episodes).
+names carry it), since pretraining again need not give the same weights. Where a task has
+several pretrained trunks, one more row pools them: a policy gets a cell there only if it ran
+on every one of them, so that no policy's figure leans on a trunk another's lacks. Below the
+table, DARP against every other policy episode by episode: all ran on the same environment
+seeds, so the episodes only one of two policies solved say more than two overlapping
+intervals do (an exact McNemar test on those discordant episodes). Runs pair only on the
+same trunk and training seed, in the pooled row as well.
 """
 
 from collections import defaultdict
@@ -38,20 +41,43 @@ POLICIES = ('bc', 'darp', 'vinn', 'mcnn', 'nn1')
 
 
 def encoder_order(label: str) -> tuple:
-    """Pretrained trunks first (each its own row: 'pretrained-<sha256 prefix>'), then random."""
-    return (label == 'random', label)
+    """Pretrained trunks first (each its own row: 'pretrained-<sha256 prefix>'), then their
+    pooled row, then random."""
+    return (label == 'random', label.startswith('pretrained-all'), label)
 
 
 def encoder_text(label: str) -> str:
-    """'pretrained-1cc13d87' -> 'pretrained (1cc13d87)': the trunk a row ran on."""
+    """'pretrained-1cc13d87' -> 'pretrained (1cc13d87)': the trunk a row ran on;
+    'pretrained-all 2 trunks' -> 'pretrained (all 2 trunks)'."""
     kind, _, trunk = label.partition('-')
     return f'{kind} ({trunk})' if trunk else kind
 
 
 def outcomes(evals: list) -> dict:
-    """Success keyed by (training seed, environment seed), so seed s pairs with seed s."""
-    return {(ev['training_seed'], e['seed']): e['success']
+    """Success keyed by (trunk, training seed, environment seed): seed s pairs with seed s
+    on one trunk only."""
+    return {(ev['encoder'], ev['training_seed'], e['seed']): e['success']
             for ev in evals for e in ev['per_episode']}
+
+
+def pool_trunks(runs: dict) -> dict:
+    """Add a 'pretrained-all' encoder per (task, demos) with several pretrained trunks,
+    holding each policy's runs from all of them; a policy missing from any trunk is left out.
+    """
+    trunks = defaultdict(set)
+    for task, demos, encoder, _ in runs:
+        if encoder.startswith('pretrained-'):
+            trunks[(task, demos)].add(encoder)
+    pooled_runs = {}
+    for (task, demos), encoders in trunks.items():
+        if len(encoders) < 2:
+            continue
+        for policy in POLICIES:
+            per_trunk = [runs.get((task, demos, encoder, policy)) for encoder in sorted(encoders)]
+            if all(per_trunk):
+                pooled_runs[(task, demos, f'pretrained-all {len(encoders)} trunks', policy)] = [
+                    ev for evals in per_trunk for ev in evals]
+    return {**runs, **pooled_runs}
 
 
 def paired_lines(runs: dict) -> list:
@@ -87,7 +113,8 @@ def main() -> None:
             continue
         task, demos, encoder, policy, seed = path.stem.split('_')
         runs[(task, int(demos), encoder, policy)].append(
-            {**json.loads(path.read_text()), 'training_seed': seed})
+            {**json.loads(path.read_text()), 'encoder': encoder, 'training_seed': seed})
+    runs = pool_trunks(runs)
     print('| task | demos | image encoder | ' + ' | '.join(POLICIES) + ' |')
     print('|---|---|---|' + '---|' * len(POLICIES))
     for task, demos in sorted({(t, d) for t, d, _, _ in runs}):
