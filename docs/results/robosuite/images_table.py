@@ -89,7 +89,8 @@ def paired_lines(runs: dict) -> list:
     in paired_table.py, so that no run is counted more than once.
     """
     lines = []
-    for (task, demos, encoder, policy), evals in sorted(runs.items()):
+    for (task, demos, encoder, policy), evals in sorted(
+            runs.items(), key=lambda kv: (kv[0][0], kv[0][1], encoder_order(kv[0][2]), kv[0][3])):
         if policy != 'darp':
             continue
         for other in POLICIES:
