@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 # Optuna's sampler draws from these; each returns (policy options, training settings).
 Space = Callable[[object, int, int], tuple]
 
+# How many times the parameters of a trial lost with its worker are run again: a trial
+# that is lost every time (too long for any sitting) must not come back for ever.
+LOST_TRIAL_REDRAWS = 2
+
 # The user attribute that marks a study's defaults trial (defaults_trial.py): a candidate
 # outside the budget of drawn trials.
 DEFAULTS_TAG = 'defaults'
@@ -207,10 +211,16 @@ def run_study(options: TuneOptions, episodes: Sequence, env_args: dict, storage:
     """
     import optuna
     # The heartbeat lets a worker that starts a trial mark the trial of a killed worker
-    # failed, so a stopped process does not hold a share of the budget for ever.
+    # failed, so a stopped process does not hold a share of the budget for ever. That
+    # trial's parameters are then queued to run again, first: workers are stopped for
+    # the clock, and a long trial is the likeliest to be in flight then, so dropping lost
+    # draws would lean the study toward cheap ones. Only lost trials come back; one that
+    # raised stays failed.
     with warnings.catch_warnings():     # the heartbeat is marked experimental in Optuna 5
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
-        rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=300)
+        redraw = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=LOST_TRIAL_REDRAWS)
+        rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=300,
+                                         heartbeat_stale_trial_callback=redraw)
     study = optuna.create_study(storage=rdb, study_name=study_name, direction='maximize',
                                 load_if_exists=True)
     _check_score_seeds(study, options)

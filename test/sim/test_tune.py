@@ -331,3 +331,32 @@ def test_tune_stop_after_starts_no_trial_that_would_overrun_and_the_study_resume
     assert main(args + finalists) == 0
     source = json.loads((study_dir / 'finalists.json').read_text())['source']
     assert len(source['finalists']) == 2
+
+
+def test_tune_runs_a_trial_lost_with_its_worker_again_with_its_parameters(hopper_data, tmp_path):
+    import optuna
+    import sqlite3
+    study_dir = tmp_path / 'study'
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '1', '--max-epochs', '6',
+            '--set', 'hidden=[32,32]', '--no-progress']
+    assert main(args + ['--trials', '1']) == 0
+    db = study_dir / 'study.db'
+    storage = optuna.storages.RDBStorage(f'sqlite:///{db}', heartbeat_interval=60)
+    study = optuna.load_study(study_name='bc-hopper', storage=storage)
+    # A worker drew a trial unlike the first and was killed in it: its last heartbeat is
+    # an hour old and it is still marked running.
+    lost = study.ask({'width': optuna.distributions.CategoricalDistribution([64, 128, 256, 512]),
+                      'epochs': optuna.distributions.IntDistribution(5, 6),
+                      'lr': optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)})
+    lost_params = dict(lost.params)
+    assert lost_params != study.trials[0].params
+    storage.record_heartbeat(lost._trial_id)
+    with sqlite3.connect(db) as sql:
+        sql.execute("UPDATE trial_heartbeats SET heartbeat = datetime(heartbeat, '-1 hour')")
+    assert main(args + ['--trials', '2']) == 0
+    trials = optuna.load_study(study_name='bc-hopper', storage=f'sqlite:///{db}').trials
+    assert [t.state.name for t in trials] == ['COMPLETE', 'FAIL', 'COMPLETE']
+    # The lost draw ran again, not a fresh one: the study keeps the draws it made.
+    assert trials[2].params == lost_params
+    assert trials[2].system_attrs['failed_trial'] == lost.number
