@@ -17,7 +17,8 @@
 # candidate for the recipe and the finalists: 20 draws need not come near them.
 # STOP_AFTER=MINUTES (whole minutes from this script's start, across its policies): start
 # no trial or finalist that, at its study's pace, would end later (`darp tune
-# --stop-after`); for sittings that end at a set time: a worker killed mid-trial loses it.
+# --stop-after`); for sittings that end at a set time: a worker killed mid-trial loses its
+# time (the trial's parameters run again first when a worker next starts).
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
 # Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50
