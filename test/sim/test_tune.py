@@ -344,11 +344,9 @@ def test_tune_runs_a_trial_lost_with_its_worker_again_with_its_parameters(hopper
     db = study_dir / 'study.db'
     storage = optuna.storages.RDBStorage(f'sqlite:///{db}', heartbeat_interval=60)
     study = optuna.load_study(study_name='bc-hopper', storage=storage)
-    # A worker drew a trial unlike the first and was killed in it: its last heartbeat is
-    # an hour old and it is still marked running.
-    lost = study.ask({'width': optuna.distributions.CategoricalDistribution([64, 128, 256, 512]),
-                      'epochs': optuna.distributions.IntDistribution(5, 6),
-                      'lr': optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)})
+    # A worker drew a trial unlike the first (from the study's own space) and was killed in
+    # it: its last heartbeat is an hour old and it is still marked running.
+    lost = study.ask(study.trials[0].distributions)
     lost_params = dict(lost.params)
     assert lost_params != study.trials[0].params
     storage.record_heartbeat(lost._trial_id)

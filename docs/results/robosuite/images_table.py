@@ -38,12 +38,14 @@ from darp_ros.sim.results_report import cell, pooled, REFERENCE
 
 HERE = Path(__file__).parent / 'images'
 POLICIES = ('bc', 'darp', 'vinn', 'mcnn', 'nn1')
+# The encoder label of the row that pools a task's pretrained trunks.
+POOLED = 'pretrained-all'
 
 
 def encoder_order(label: str) -> tuple:
     """Pretrained trunks first (each its own row: 'pretrained-<sha256 prefix>'), then their
     pooled row, then random."""
-    return (label == 'random', label.startswith('pretrained-all'), label)
+    return (label == 'random', label.startswith(POOLED), label)
 
 
 def encoder_text(label: str) -> str:
@@ -61,7 +63,7 @@ def outcomes(evals: list) -> dict:
 
 
 def pool_trunks(runs: dict) -> dict:
-    """Add a 'pretrained-all' encoder per (task, demos) with several pretrained trunks,
+    """Add a POOLED encoder per (task, demos) with several pretrained trunks,
     holding each policy's runs from all of them; a policy missing from any trunk is left out.
     """
     trunks = defaultdict(set)
@@ -75,7 +77,7 @@ def pool_trunks(runs: dict) -> dict:
         for policy in POLICIES:
             per_trunk = [runs.get((task, demos, encoder, policy)) for encoder in sorted(encoders)]
             if all(per_trunk):
-                pooled_runs[(task, demos, f'pretrained-all {len(encoders)} trunks', policy)] = [
+                pooled_runs[(task, demos, f'{POOLED} {len(encoders)} trunks', policy)] = [
                     ev for evals in per_trunk for ev in evals]
     return {**runs, **pooled_runs}
 
