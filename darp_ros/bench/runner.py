@@ -23,8 +23,6 @@ as JSON and rendered to markdown by report.py.
 
 from dataclasses import dataclass
 import logging
-import os
-import platform
 from typing import Dict, Optional, Sequence, Tuple
 
 from darp_ros.bench.recall import compare_indexes, near_queries
@@ -32,10 +30,10 @@ from darp_ros.bench.step_bench import run_interleaved, StepBench
 from darp_ros.bench.synthetic_model import SyntheticDeployment, SyntheticSetup
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.index import IndexConfig, set_search_threads
+from darp_ros.core.machine import machine
 from darp_ros.core.policies import policy_names
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.spec import ObservationSpec
-import faiss
 import numpy as np
 import torch
 
@@ -100,22 +98,6 @@ class BenchOptions:
             _positive(name, getattr(self, name), minimum)
         if self.low_dim == 0 and self.cameras == 0:
             raise ConfigError('observation: expected --low-dim > 0 or --cameras > 0, got neither')
-
-
-def machine() -> dict:
-    """Return what the numbers depend on: CPU, cores, GPU, library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as info:
-            names = [line.split(':', 1)[1].strip() for line in info
-                     if line.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {'cpu': cpu, 'cores': os.cpu_count(), 'gpu': gpu, 'python': platform.python_version(),
-            'torch': torch.__version__, 'faiss': faiss.__version__,
-            'faiss_gpus': faiss.get_num_gpus(), 'load_average': list(os.getloadavg())}
 
 
 def set_threads(count: int) -> None:

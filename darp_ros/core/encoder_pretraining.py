@@ -31,6 +31,7 @@ from typing import Optional, Sequence
 from darp_ros.core.encoders import check_trunk_state_dict
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.image_preprocessing import ImagePreprocessing
+from darp_ros.core.machine import machine
 from darp_ros.core.normalizer import Normalizer
 import numpy as np
 import torch
@@ -133,7 +134,8 @@ def pretrain_encoder(episodes: Sequence, image_keys: Sequence[str],
     report = {'objective': 'behavior cloning (action MSE, z-scored)', 'samples': n,
               'image_keys': list(image_keys), 'low_dim_keys': list(low_dim_keys),
               'epochs': config.epochs, 'train_losses': losses,
-              'seconds': time.perf_counter() - start, 'image_size': config.image_size}
+              'seconds': time.perf_counter() - start, 'image_size': config.image_size,
+              'machine': machine()}
     log.info('pretrained the encoder on %d samples: loss %.4f -> %.4f in %.0f s', n,
              losses[0], losses[-1], report['seconds'])
     return check_trunk_state_dict(state, 'pretrained trunk'), report

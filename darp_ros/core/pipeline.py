@@ -25,6 +25,7 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.features import FeatureExtractor
 from darp_ros.core.image_preprocessing import ImagePreprocessing
 from darp_ros.core.index import IndexConfig
+from darp_ros.core.machine import machine
 from darp_ros.core.memory import DemoMemory, DemoRows
 from darp_ros.core.model import TrainedModel
 from darp_ros.core.normalizer import Normalizer
@@ -152,7 +153,7 @@ def train_model(episodes: Sequence, options: TrainOptions,
                     'policy_config': dict(options.policy_config)},
         'episodes': {'train': [int(i) for i in train_eps], 'val': [int(i) for i in val_eps]},
         'num_samples': int(len(rows)), 'device': device, 'report': report.to_dict(),
-        'seconds': time.perf_counter() - start,
+        'seconds': time.perf_counter() - start, 'machine': machine(),
     }
     model.policy.to(device)
     model.training = training

@@ -19,11 +19,11 @@ from pathlib import Path
 import tempfile
 from typing import Optional
 
-from darp_ros.bench.runner import (BenchOptions, FORMAT, FORMAT_VERSION, index_config,
-                                   machine, set_threads)
+from darp_ros.bench.runner import BenchOptions, FORMAT, FORMAT_VERSION, index_config, set_threads
 from darp_ros.bench.synthetic_model import SyntheticDeployment, SyntheticSetup
 from darp_ros.core.bundle import save_bundle
 from darp_ros.core.errors import ConfigError
+from darp_ros.core.machine import machine
 from darp_ros.ros.latency_probe import run_node_bench
 
 

@@ -26,6 +26,7 @@ from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import ENV_ARGS, make_episodes
 import numpy as np
 import pytest
+from safetensors import safe_open
 import torch
 
 
@@ -74,9 +75,15 @@ def test_cli_writes_weights_that_darp_train_freezes_and_records(image_demos, tmp
     assert main(['train', '--policy', 'bc', '--dataset', str(image_demos), '--obs-keys',
                  'pos,camera', '--encoder-weights', str(weights), '--image-size', '32',
                  '--epochs', '1', '--out', str(model), '--no-progress']) == 0
-    encoder = json.loads((model / 'bundle.json').read_text())['encoder']
-    assert encoder['weights']['path'] == str(weights)
-    assert len(encoder['weights']['sha256']) == 64
+    manifest = json.loads((model / 'bundle.json').read_text())
+    assert manifest['encoder']['weights']['path'] == str(weights)
+    assert len(manifest['encoder']['weights']['sha256']) == 64
+    # Both records name the machine and its kernels: weights made again elsewhere may differ.
+    with safe_open(str(weights), 'pt') as saved:
+        pretraining = json.loads(saved.metadata()['darp_ros_pretraining'])
+    for record in (pretraining, manifest['training']):
+        assert record['machine']['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
+        assert record['machine']['torch'] == torch.__version__
 
 
 def test_pretraining_names_missing_and_non_image_keys():
