@@ -25,9 +25,17 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV with $PYTHON"
   "$PYTHON" -m venv "$VENV"
 fi
+# The environment takes ~8.5 GB once installed, plus the downloaded wheels while pip works.
+# A full disk otherwise shows up minutes later as pip's bare "[Errno 28]": say it up front.
+free_kb=$(df -Pk "$VENV" | awk 'NR == 2 {print $4}')
+if [ "$free_kb" -lt $((12 * 1024 * 1024)) ]; then
+  echo "setup: warning: $((free_kb / 1024)) MiB free where $VENV lives; a first install needs ~12 GiB" >&2
+fi
 echo "setup: installing pinned Python dependencies (the first run downloads torch, ~5 GB)"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r .ci/requirements.txt
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# --no-cache-dir: no second copy of those wheels in ~/.cache/pip.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
+  -r .ci/requirements.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps -e .
 "$VENV/bin/python" -c 'import faiss, h5py, rclpy, robosuite, safetensors, torch, torchvision' \
   2>/dev/null
 echo "setup: done ($VENV)"
