@@ -62,6 +62,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              'the best trial as scored)')
     parser.add_argument('--confirm-episodes', type=int, default=50, metavar='N',
                         help="episodes of the finalists' second score (default %(default)s)")
+    parser.add_argument('--confirm-train-seeds', type=int, default=1, metavar='N',
+                        help="train each finalist with N training seeds (the trials' own, "
+                             '--train-seed, and the N-1 after it) and keep the best mean '
+                             "score: on one seed a recipe wins partly on that seed's luck "
+                             '(default %(default)s)')
     parser.add_argument('--defaults-trial', action='store_true',
                         help="also train and score the policy's defaults, a candidate for the "
                              'recipe outside the --trials budget (give every policy one)')
@@ -114,6 +119,7 @@ def run(args) -> int:
         fixed_config=dict(args.options), fixed_train=fixed_train, device=args.device,
         search_lr=args.search_lr, score_episodes=args.score_episodes,
         finalists=args.finalists, confirm_episodes=args.confirm_episodes,
+        confirm_train_seeds=args.confirm_train_seeds,
         defaults_trial=args.defaults_trial)
     dataset = read_demos(args.dataset, args.obs_keys)
     env_args = dict(dataset.env_args or {})
@@ -171,5 +177,9 @@ def print_choice(study, source: dict) -> None:
         first, last = source['confirm_seeds']
         finalists = ', '.join(f'trial {number} {score:.4g} -> {confirmed:.4g}'
                               for number, score, confirmed in source['finalists'])
-        print(f'finalists, scored again on tuning seeds {first}..{last}: {finalists}')
+        seeds = source.get('confirm_train_seeds', [source['train_seed']])
+        trained = (f'training seed {seeds[0]}' if len(seeds) == 1 else
+                   f'the mean of training seeds {seeds[0]}..{seeds[-1]}')
+        print(f'finalists, scored again on tuning seeds {first}..{last} ({trained}): '
+              f'{finalists}')
     print(f'params:  {study.trials[source["trial"]].params}')

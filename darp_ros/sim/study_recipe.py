@@ -19,9 +19,10 @@ Which trial a study hands on as its recipe: its best, or its best finalist.
 A trial's score is one noisy measurement, and the study's best is the maximum of many: on
 robosuite's success rates over 20 episodes it overstates what the recipe then reports by
 ten points and more. With finalists, the best few candidates (the trials within the
-budget, and the defaults trial where the study has one) are trained again (same seed: the
-same model) and scored on fresh tuning episodes that played no part in choosing them; the
-recipe is the finalist that does best there.
+budget, and the defaults trial where the study has one) are trained again (the trial's own
+seed gives the same model; further training seeds where asked) and scored on fresh tuning
+episodes that played no part in choosing them; the recipe is the finalist whose mean does
+best there.
 """
 
 import logging
@@ -70,29 +71,46 @@ def _attr_name(options: TuneOptions, what: str = 'confirmed') -> str:
     return f'{what}_{first}_{episodes}'
 
 
+def _key(options: TuneOptions, number: int, seed: int) -> str:
+    # The trials' own training seed keeps the bare trial number (the key of studies
+    # confirmed on one seed): asked for more seeds, such a study trains only the others.
+    return str(number) if seed == options.train_seed else f'{number}@{seed}'
+
+
+def seed_scores(study, options: TuneOptions, number: int,
+                stored: Optional[dict] = None) -> List[float]:
+    """Return trial number's confirming scores so far, one per finalist training seed."""
+    stored = study.user_attrs.get(_attr_name(options), {}) if stored is None else stored
+    keys = [_key(options, number, seed) for seed in options.finalist_train_seeds]
+    return [float(stored[key]) for key in keys if key in stored]
+
+
 def confirmed_scores(study, options: TuneOptions) -> Dict[int, float]:
-    """Return {trial number: confirming score} of the finalists scored so far."""
+    """Return {trial number: mean confirming score} of the finalists scored on every seed."""
     stored = study.user_attrs.get(_attr_name(options), {})
-    return {int(number): float(score) for number, score in stored.items()}
+    numbers = {int(key.split('@')[0]) for key in stored}
+    seeds = len(options.finalist_train_seeds)
+    scores = {number: seed_scores(study, options, number, stored) for number in sorted(numbers)}
+    return {number: sum(each) / seeds for number, each in scores.items() if len(each) == seeds}
 
 
 # How often a worker looks whether another worker's finalist is done.
 POLL_SECONDS = 30.0
 
 
-def _claimed(study, options: TuneOptions, trial) -> bool:
+def _claimed(study, options: TuneOptions, trial, key: str) -> bool:
     # A claim lapses after twice the time its trial took to train and score, and ten
     # minutes more: the worker that made it has died, and another takes the finalist over.
     claims = study.user_attrs.get(_attr_name(options, 'claims'), {})
-    since = claims.get(str(trial.number))
+    since = claims.get(key)
     lapse = 2 * trial.user_attrs.get('seconds', 3600.0) + 600.0
     return since is not None and time.time() - since < lapse
 
 
-def _store(study, options: TuneOptions, what: str, number: int, value: float) -> None:
+def _store(study, options: TuneOptions, what: str, key: str, value: float) -> None:
     # Read again just before writing: another worker may have stored one meanwhile.
     name = _attr_name(options, what)
-    study.set_user_attr(name, {**study.user_attrs.get(name, {}), str(number): value})
+    study.set_user_attr(name, {**study.user_attrs.get(name, {}), key: value})
 
 
 def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args: dict,
@@ -100,11 +118,13 @@ def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args:
     """
     Train each finalist not yet confirmed again and score it on the confirming seeds.
 
-    Workers share the finalists as they share trials: each claims the next free one, and
-    waits at the end for those another worker is training. Each score is stored in the study
-    as soon as it is known, so a stopped run resumes with the finalists still missing.
-    Returns every finalist's confirming score, or only those known when limit refuses the
-    next one (expected to take as long as its trial did) or the wait.
+    A finalist is trained once per finalist training seed (options.confirm_train_seeds);
+    its confirming score is the mean over them. Workers share these trainings as they
+    share trials: each claims the next free one, and waits at the end for those another
+    worker is running. Each score is stored in the study as soon as it is known, so a
+    stopped run resumes with the ones still missing. Returns every finalist's confirming
+    score, or only those known when limit refuses the next training (expected to take as
+    long as its trial did) or the wait.
     """
     first, count = options.confirm_seeds
     select = closed_loop_scorer(env_args, options.tune_seed, options.tune_episodes,
@@ -114,21 +134,27 @@ def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args:
     while True:
         scores, finalists = confirmed_scores(study, options), finalists_of(study, options)
         known = {t.number: scores[t.number] for t in finalists if t.number in scores}
-        todo = [t for t in finalists if t.number not in scores]
-        free = [t for t in todo if not _claimed(study, options, t)]
-        expected = free[0].user_attrs.get('seconds', 0.0) if free else POLL_SECONDS
+        stored = study.user_attrs.get(_attr_name(options), {})
+        todo = [(t, seed) for t in finalists for seed in options.finalist_train_seeds
+                if _key(options, t.number, seed) not in stored]
+        free = [(t, seed) for t, seed in todo
+                if not _claimed(study, options, t, _key(options, t.number, seed))]
+        expected = free[0][0].user_attrs.get('seconds', 0.0) if free else POLL_SECONDS
         if not todo or not limit.allows(expected):
             return known
         if not free:
             time.sleep(POLL_SECONDS)
             continue
-        trial = free[0]
-        _store(study, options, 'claims', trial.number, time.time())
+        trial, seed = free[0]
+        key = _key(options, trial.number, seed)
+        _store(study, options, 'claims', key, time.time())
         recipe = Recipe.load_dict(trial.user_attrs['recipe'])
-        score = float(confirm(train_recipe(recipe, options, episodes, env_args, select)))
-        logger.info('finalist trial %d: %.4g, confirmed %.4g on %d episodes from seed %d',
-                    trial.number, trial.value, score, count, first)
-        _store(study, options, 'confirmed', trial.number, score)
+        model = train_recipe(recipe, options, episodes, env_args, select, seed)
+        score = float(confirm(model))
+        logger.info('finalist trial %d: %.4g, confirmed %.4g with training seed %d on %d '
+                    'episodes from seed %d', trial.number, trial.value, score, seed, count,
+                    first)
+        _store(study, options, 'confirmed', key, score)
 
 
 def best_recipe(study, options: TuneOptions) -> Recipe:
@@ -159,5 +185,10 @@ def best_recipe(study, options: TuneOptions) -> Recipe:
         source.update(trial=best.number, score=best.value, confirmed=scores[best.number],
                       confirm_seeds=[first, first + episodes - 1],
                       finalists=[[t.number, t.value, scores[t.number]] for t in finalists])
+        seeds = options.finalist_train_seeds
+        if len(seeds) > 1:
+            source.update(confirm_train_seeds=list(seeds),
+                          confirmed_by_seed={str(t.number): seed_scores(study, options, t.number)
+                                             for t in finalists})
     recipe = Recipe.load_dict(best.user_attrs['recipe'])
     return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)

@@ -175,6 +175,45 @@ def test_tune_finalists_keep_the_trial_that_does_best_on_fresh_episodes(
     assert len(study.trials) == 3
 
 
+def test_tune_finalists_rank_by_the_mean_over_training_seeds_and_reuse_the_first(
+        hopper_data, tmp_path, capsys, monkeypatch):
+    import optuna
+    from darp_ros.sim import study_recipe
+    study_dir = tmp_path / 'study'
+    recipe = tmp_path / 'finalists.json'
+    args = ['-q', 'tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
+            '--study', str(study_dir), '--tune-episodes', '2', '--max-epochs', '6',
+            '--set', 'hidden=[32,32]', '--trials', '2', '--no-progress', '--finalists', '2',
+            '--confirm-episodes', '3', '--recipe', str(recipe)]
+    assert main(args) == 0
+    study = optuna.load_study(study_name='bc-hopper',
+                              storage=f'sqlite:///{study_dir / "study.db"}')
+    one_seed = dict(study.user_attrs['confirmed_50002_3'])
+    trained = []
+    real_train = study_recipe.train_recipe
+
+    def counted(*args):
+        trained.append(args[-1])
+        return real_train(*args)
+    monkeypatch.setattr(study_recipe, 'train_recipe', counted)
+    assert main(args + ['--confirm-train-seeds', '3']) == 0
+    # The seed-0 confirmations of the first run stand; only seeds 1 and 2 are trained.
+    assert sorted(trained) == [1, 1, 2, 2]
+    stored = study.user_attrs['confirmed_50002_3']
+    assert {key: stored[key] for key in one_seed} == one_seed
+    source = json.loads(recipe.read_text())['source']
+    assert source['confirm_train_seeds'] == [0, 1, 2]
+    by_seed = source['confirmed_by_seed']
+    for number, _, mean in source['finalists']:
+        assert by_seed[str(number)][0] == one_seed[str(number)]
+        assert mean == pytest.approx(sum(by_seed[str(number)]) / 3)
+    # Training seeds do give other models: the scores of one finalist differ across seeds.
+    assert any(len(set(scores)) > 1 for scores in by_seed.values())
+    kept = max(source['finalists'], key=lambda finalist: finalist[2])
+    assert source['trial'] == kept[0] and source['confirmed'] == kept[2]
+    assert '(the mean of training seeds 0..2)' in capsys.readouterr().out
+
+
 def test_tune_finalists_wait_for_a_trial_another_worker_is_running(
         hopper_data, tmp_path, capsys):
     import optuna

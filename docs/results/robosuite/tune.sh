@@ -11,8 +11,12 @@
 # Each study writes its best trial to recipe.json, for `darp benchmark --recipe`. With
 # FINALISTS=N the best N trials of the budget are trained again and scored on CONFIRM_EPISODES
 # fresh tuning episodes (after the score's), and the best of them is written to
-# recipe_finalists.json instead: a study's best score is the maximum of many noisy ones and
-# overstates; the fresh episodes did not pick the finalists. Give every policy the same N.
+# recipe_finalists.json (recipe_finalists_seedsM.json, below) instead: a study's best score
+# is the maximum of many noisy ones and overstates; the fresh episodes did not pick the
+# finalists. Give every policy the same N.
+# CONFIRM_SEEDS=M trains each finalist with training seeds 0..M-1 and keeps the best mean:
+# a recipe kept on seed 0's model alone wins partly on that seed's draw (a study confirmed
+# on one seed keeps those scores and trains only the other seeds).
 # DEFAULTS=1 adds each policy's defaults as one more trial, outside the TRIALS budget, a
 # candidate for the recipe and the finalists: 20 draws need not come near them.
 # STOP_AFTER=MINUTES (whole minutes from this script's start, across its policies): start
@@ -22,7 +26,7 @@
 # 1-NN has nothing to tune. Resumable: run it again and a study continues where it stopped;
 # run it twice, a few seconds apart, and the two processes share each study's trials.
 # Usage: [DEMOS=10 TRIALS=20 MAX_EPOCHS=300 SCORE_EPISODES=20 FINALISTS=0 CONFIRM_EPISODES=50
-#         DEFAULTS=0 STOP_AFTER=]
+#         CONFIRM_SEEDS=1 DEFAULTS=0 STOP_AFTER=]
 #        bash docs/results/robosuite/tune.sh TASK POLICY...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -33,6 +37,7 @@ MAX_EPOCHS=${MAX_EPOCHS:-300}
 SCORE_EPISODES=${SCORE_EPISODES:-20}
 FINALISTS=${FINALISTS:-0}
 CONFIRM_EPISODES=${CONFIRM_EPISODES:-50}
+CONFIRM_SEEDS=${CONFIRM_SEEDS:-1}
 DEFAULTS=${DEFAULTS:-0}
 STOP_AFTER=${STOP_AFTER:-}
 started=$(date +%s)
@@ -59,8 +64,10 @@ for policy in "$@"; do
   study=$OUT/${task}_n${DEMOS}_${policy}
   [ "$DEFAULTS" = 1 ] && extra+=(--defaults-trial)
   if [ "$FINALISTS" -gt 0 ]; then
+    recipe=recipe_finalists.json
+    [ "$CONFIRM_SEEDS" -gt 1 ] && recipe=recipe_finalists_seeds$CONFIRM_SEEDS.json
     extra+=(--finalists "$FINALISTS" --confirm-episodes "$CONFIRM_EPISODES"
-            --recipe "$study/recipe_finalists.json")
+            --confirm-train-seeds "$CONFIRM_SEEDS" --recipe "$study/$recipe")
   fi
   if [ -n "$STOP_AFTER" ]; then
     left=$(( STOP_AFTER * 60 - ($(date +%s) - started) ))      # seconds

@@ -11,7 +11,9 @@
 # which runs nothing more and rewrites each recipe from the first N trials.
 # RECIPE names the recipe file of each study (recipe_finalists.json for tune.sh's FINALISTS
 # stage); give each RECIPE its own OUT, since finished cells are skipped whatever the recipe.
-# Usage: [DEMOS=10 SEEDS=0,1,2 RECIPE=recipe.json OUT=...] bash docs/results/robosuite/tuned.sh TASK [POLICY...]
+# EXTRA passes further flags to `darp benchmark`, e.g. EXTRA="--select-finalists 5
+# --confirm-episodes 30" to confirm the five best checkpoints on 30 more tuning episodes.
+# Usage: [DEMOS=10 SEEDS=0,1,2 RECIPE=recipe.json OUT=... EXTRA=...] bash docs/results/robosuite/tuned.sh TASK [POLICY...]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DARP=${DARP:-.venv/bin/darp}
@@ -20,6 +22,7 @@ SEEDS=${SEEDS:-0,1,2}
 STUDIES=${STUDIES:-docs/results/robosuite/tune}
 OUT=${OUT:-docs/results/robosuite/tuned}
 RECIPE=${RECIPE:-recipe.json}
+read -r -a extra <<< "${EXTRA:-}"
 export OMP_NUM_THREADS=1
 task=$1; shift
 policies=("$@")
@@ -39,4 +42,4 @@ done
 $DARP benchmark --out "$OUT" --results "$OUT/README.md" --tasks "$task" --demos "$DEMOS" \
   --policies "$(IFS=,; echo "${policies[*]}")" --train-seeds "$SEEDS" "${recipes[@]}" \
   --keep closed_loop --select-scored 20 --select-episodes 10 --episodes 100 --workers 1 \
-  --state-scale-floor 1.0
+  --state-scale-floor 1.0 ${extra[@]+"${extra[@]}"}
