@@ -23,9 +23,11 @@ run (seed 0), so against it only DARP's seed 0 counts.
 
 With --darp-from OTHER, DARP's runs come from another run folder on the same
 demonstrations and seeds (e.g. DARP at its defaults, scale_floor/, against the tuned
-baselines of tuned/).
+baselines of tuned/). With --fill-from OTHER, a policy DIR lacks in a cell is taken from
+OTHER (e.g. VINN and 1-NN, which have no checkpoints for a checkpoint-finalists run to
+pick again, from the run whose rows they share).
 
-Usage: paired_table.py [DIR] [--darp-from OTHER]
+Usage: paired_table.py [DIR] [--darp-from OTHER] [--fill-from OTHER ...]
 (default DIR: docs/results/robosuite/scale_floor)
 """
 
@@ -71,8 +73,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('dir', nargs='?', type=Path, default=HERE)
     parser.add_argument('--darp-from', type=Path, help="take DARP's runs from this folder")
+    parser.add_argument('--fill-from', type=Path, action='append', default=[],
+                        help='take the policies DIR lacks in a cell from this folder '
+                             '(repeatable: the first folder that has a policy gives it)')
     args = parser.parse_args()
     cells = runs_by_cell(args.dir)
+    for other in args.fill_from:
+        for key, policies in runs_by_cell(other).items():
+            if key in cells:
+                cells[key] = {**policies, **cells[key]}
     if args.darp_from:
         darp = runs_by_cell(args.darp_from)
         for key, policies in cells.items():
