@@ -77,20 +77,21 @@ def _key(options: TuneOptions, number: int, seed: int) -> str:
     return str(number) if seed == options.train_seed else f'{number}@{seed}'
 
 
-def seed_scores(study, options: TuneOptions, number: int,
-                stored: Optional[dict] = None) -> List[float]:
+def _stored(study, options: TuneOptions, what: str = 'confirmed') -> dict:
+    # One read of the study's record (scores or claims) for these confirming seeds.
+    return study.user_attrs.get(_attr_name(options, what), {})
+
+
+def seed_scores(stored: dict, options: TuneOptions, number: int) -> List[float]:
     """Return trial number's confirming scores so far, one per finalist training seed."""
-    stored = study.user_attrs.get(_attr_name(options), {}) if stored is None else stored
     keys = [_key(options, number, seed) for seed in options.finalist_train_seeds]
     return [float(stored[key]) for key in keys if key in stored]
 
 
-def confirmed_scores(study, options: TuneOptions) -> Dict[int, float]:
+def confirmed_scores(stored: dict, options: TuneOptions, finalists: list) -> Dict[int, float]:
     """Return {trial number: mean confirming score} of the finalists scored on every seed."""
-    stored = study.user_attrs.get(_attr_name(options), {})
-    numbers = {int(key.split('@')[0]) for key in stored}
     seeds = len(options.finalist_train_seeds)
-    scores = {number: seed_scores(study, options, number, stored) for number in sorted(numbers)}
+    scores = {t.number: seed_scores(stored, options, t.number) for t in finalists}
     return {number: sum(each) / seeds for number, each in scores.items() if len(each) == seeds}
 
 
@@ -98,10 +99,9 @@ def confirmed_scores(study, options: TuneOptions) -> Dict[int, float]:
 POLL_SECONDS = 30.0
 
 
-def _claimed(study, options: TuneOptions, trial, key: str) -> bool:
+def _claimed(claims: dict, trial, key: str) -> bool:
     # A claim lapses after twice the time its trial took to train and score, and ten
     # minutes more: the worker that made it has died, and another takes the finalist over.
-    claims = study.user_attrs.get(_attr_name(options, 'claims'), {})
     since = claims.get(key)
     lapse = 2 * trial.user_attrs.get('seconds', 3600.0) + 600.0
     return since is not None and time.time() - since < lapse
@@ -109,8 +109,7 @@ def _claimed(study, options: TuneOptions, trial, key: str) -> bool:
 
 def _store(study, options: TuneOptions, what: str, key: str, value: float) -> None:
     # Read again just before writing: another worker may have stored one meanwhile.
-    name = _attr_name(options, what)
-    study.set_user_attr(name, {**study.user_attrs.get(name, {}), key: value})
+    study.set_user_attr(_attr_name(options, what), {**_stored(study, options, what), key: value})
 
 
 def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args: dict,
@@ -132,13 +131,13 @@ def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args:
     confirm = closed_loop_scorer(env_args, first, count, options.horizon)
     limit = limit or TimeLimit()
     while True:
-        scores, finalists = confirmed_scores(study, options), finalists_of(study, options)
-        known = {t.number: scores[t.number] for t in finalists if t.number in scores}
-        stored = study.user_attrs.get(_attr_name(options), {})
+        stored, claims = _stored(study, options), _stored(study, options, 'claims')
+        finalists = finalists_of(study, options)
+        known = confirmed_scores(stored, options, finalists)
         todo = [(t, seed) for t in finalists for seed in options.finalist_train_seeds
                 if _key(options, t.number, seed) not in stored]
         free = [(t, seed) for t, seed in todo
-                if not _claimed(study, options, t, _key(options, t.number, seed))]
+                if not _claimed(claims, t, _key(options, t.number, seed))]
         expected = free[0][0].user_attrs.get('seconds', 0.0) if free else POLL_SECONDS
         if not todo or not limit.allows(expected):
             return known
@@ -172,8 +171,8 @@ def best_recipe(study, options: TuneOptions) -> Recipe:
     if len(pool) > len(counted):
         source['defaults_trial'] = defaults_trial(study).number
     if options.finalists:
-        finalists = finalists_of(study, options)
-        scores = confirmed_scores(study, options)
+        finalists, stored = finalists_of(study, options), _stored(study, options)
+        scores = confirmed_scores(stored, options, finalists)
         missing = [t.number for t in finalists if t.number not in scores]
         if missing:
             raise ConfigError(f'study {study.study_name}: finalist trials {missing} are not '
@@ -188,7 +187,7 @@ def best_recipe(study, options: TuneOptions) -> Recipe:
         seeds = options.finalist_train_seeds
         if len(seeds) > 1:
             source.update(confirm_train_seeds=list(seeds),
-                          confirmed_by_seed={str(t.number): seed_scores(study, options, t.number)
+                          confirmed_by_seed={str(t.number): seed_scores(stored, options, t.number)
                                              for t in finalists})
     recipe = Recipe.load_dict(best.user_attrs['recipe'])
     return Recipe(recipe.policy, recipe.policy_config, recipe.train, source)
