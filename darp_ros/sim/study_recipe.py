@@ -134,18 +134,17 @@ def confirm_finalists(study, options: TuneOptions, episodes: Sequence, env_args:
         stored, claims = _stored(study, options), _stored(study, options, 'claims')
         finalists = finalists_of(study, options)
         known = confirmed_scores(stored, options, finalists)
-        todo = [(t, seed) for t in finalists for seed in options.finalist_train_seeds
-                if _key(options, t.number, seed) not in stored]
-        free = [(t, seed) for t, seed in todo
-                if not _claimed(claims, t, _key(options, t.number, seed))]
+        todo = [(t, seed, _key(options, t.number, seed))
+                for t in finalists for seed in options.finalist_train_seeds]
+        todo = [(t, seed, key) for t, seed, key in todo if key not in stored]
+        free = [(t, seed, key) for t, seed, key in todo if not _claimed(claims, t, key)]
         expected = free[0][0].user_attrs.get('seconds', 0.0) if free else POLL_SECONDS
         if not todo or not limit.allows(expected):
             return known
         if not free:
             time.sleep(POLL_SECONDS)
             continue
-        trial, seed = free[0]
-        key = _key(options, trial.number, seed)
+        trial, seed, key = free[0]
         _store(study, options, 'claims', key, time.time())
         recipe = Recipe.load_dict(trial.user_attrs['recipe'])
         model = train_recipe(recipe, options, episodes, env_args, select, seed)
