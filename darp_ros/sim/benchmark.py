@@ -37,7 +37,7 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
 from darp_ros.core.recipe import Recipe
 from darp_ros.core.training import TrainConfig
-from darp_ros.data.hdf5 import read_demos
+from darp_ros.data.hdf5 import inspect_demos, read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.sim.collect import collect_demos
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
@@ -143,6 +143,13 @@ def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
         if kept != plan.style_diversity:
             raise ConfigError(f'{path} was collected with style diversity {kept}, not '
                               f'{plan.style_diversity}: use another --out')
+        # Training slices the first `demos` episodes: from a file with fewer, a cell
+        # labelled n50 would silently train on what the file has.
+        held, wanted = inspect_demos(path).num_demos, max(plan.demos)
+        if held < wanted:
+            raise ConfigError(f'{path} holds {held} demonstrations, fewer than the {wanted} '
+                              'asked (--demos): use another --out (collected with the same '
+                              f'seed, its first {held} demonstrations are these)')
     if not path.exists():
         result = collect_demos(task, max(plan.demos), plan.demo_seed, plan.noise,
                                workers=plan.workers, progress=True,

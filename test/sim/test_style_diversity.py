@@ -14,10 +14,13 @@
 
 """The style-diversity knob: Style.sample's ranges, the expert agent, and the commands."""
 
+from dataclasses import replace
 import json
 
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
+from darp_ros.data.hdf5_writer import write_demos
+from darp_ros.data.synthetic import ENV_ARGS, make_episodes
 from darp_ros.sim.agents import ExpertAgent
 from darp_ros.sim.benchmark import BenchmarkPlan, dataset_path, ensure_demos
 from darp_ros.sim.collect import collect_demos
@@ -92,12 +95,25 @@ def test_commands_reject_a_diversity_outside_0_1(command, value, tmp_path, capsy
 
 
 def test_benchmark_refuses_demos_collected_at_another_diversity(tmp_path):
-    plan = BenchmarkPlan(tmp_path, tasks=('Lift',), style_diversity=0.0)
+    plan = BenchmarkPlan(tmp_path, tasks=('Lift',), demos=(1,), style_diversity=0.0)
     path = dataset_path(plan, 'Lift')
     path.parent.mkdir(parents=True)
-    path.write_bytes(b'')
+    write_demos(path, make_episodes(1, 5), ENV_ARGS)
     (path.parent / 'expert.json').write_text(json.dumps({'noise': 0.05}))   # before the knob
     with pytest.raises(ConfigError, match='style diversity 1.0, not 0.0'):
         ensure_demos(plan, 'Lift')
     (path.parent / 'expert.json').write_text(json.dumps({'style_diversity': 0.0}))
     assert ensure_demos(plan, 'Lift') == path
+
+
+def test_benchmark_refuses_a_demo_file_with_fewer_demonstrations_than_asked(tmp_path):
+    # Cells of 10 ran in this --out first; asking 50 now must not train "n50" on 10.
+    plan = BenchmarkPlan(tmp_path, tasks=('Lift',), demos=(2, 5))
+    path = dataset_path(plan, 'Lift')
+    path.parent.mkdir(parents=True)
+    write_demos(path, make_episodes(2, 5), ENV_ARGS)
+    (path.parent / 'expert.json').write_text(json.dumps({'style_diversity': 1.0}))
+    with pytest.raises(ConfigError, match='holds 2 demonstrations, fewer than the 5 asked'):
+        ensure_demos(plan, 'Lift')
+    assert path.exists()
+    assert ensure_demos(replace(plan, demos=(2,)), 'Lift') == path
