@@ -143,14 +143,15 @@ def ensure_demos(plan: BenchmarkPlan, task: str) -> Path:
         if kept != plan.style_diversity:
             raise ConfigError(f'{path} was collected with style diversity {kept}, not '
                               f'{plan.style_diversity}: use another --out')
+    if path.exists():
         # Training slices the first `demos` episodes: from a file with fewer, a cell
-        # labelled n50 would silently train on what the file has.
+        # labelled n50 would silently train on what the file has (record or none).
         held, wanted = inspect_demos(path).num_demos, max(plan.demos)
         if held < wanted:
             raise ConfigError(f'{path} holds {held} demonstrations, fewer than the {wanted} '
                               'asked (--demos): use another --out (collected with the same '
                               f'seed, its first {held} demonstrations are these)')
-    if not path.exists():
+    else:
         result = collect_demos(task, max(plan.demos), plan.demo_seed, plan.noise,
                                workers=plan.workers, progress=True,
                                style_diversity=plan.style_diversity)

@@ -115,5 +115,9 @@ def test_benchmark_refuses_a_demo_file_with_fewer_demonstrations_than_asked(tmp_
     (path.parent / 'expert.json').write_text(json.dumps({'style_diversity': 1.0}))
     with pytest.raises(ConfigError, match='holds 2 demonstrations, fewer than the 5 asked'):
         ensure_demos(plan, 'Lift')
+    # A file without its collection record is counted too.
+    (path.parent / 'expert.json').unlink()
+    with pytest.raises(ConfigError, match='holds 2 demonstrations, fewer than the 5 asked'):
+        ensure_demos(plan, 'Lift')
     assert path.exists()
     assert ensure_demos(replace(plan, demos=(2,)), 'Lift') == path
