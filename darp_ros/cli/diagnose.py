@@ -42,6 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help='environment seed of the first episode (default %(default)s, '
                              'the tuning range)')
     parser.add_argument('--horizon', type=int, help='steps per episode (default: per task)')
+    parser.add_argument('--placement-scale', type=float, default=1.0,
+                        help="robosuite: widen the objects' initial placement range by this "
+                             "factor, as the benchmark's shift rows do (default %(default)s)")
     parser.add_argument('--json', metavar='OUT', help='write the figures as JSON here')
     parser.set_defaults(run=run)
     return parser
@@ -115,10 +118,12 @@ def run(args) -> int:
     from darp_ros.sim.retrieval_diagnostics import rollout_neighbours, training_neighbours
     torch.set_num_threads(1)
     runtime = PolicyRuntime.load(args.model, 'cpu')
-    rollout = rollout_neighbours(runtime, args.seed, args.episodes, args.horizon).to_dict()
+    rollout = rollout_neighbours(runtime, args.seed, args.episodes, args.horizon,
+                                 args.placement_scale).to_dict()
     # The rollout's observations name the dimensions of robosuite's 'object' aggregate.
     training = training_neighbours(runtime, rollout['sources']['names']).to_dict()
-    print(f'{runtime.policy_name}: {args.episodes} episodes from seed {args.seed}; '
+    shift = f', placement x{args.placement_scale:g}' if args.placement_scale != 1 else ''
+    print(f'{runtime.policy_name}: {args.episodes} episodes from seed {args.seed}{shift}; '
           'distances in z-scored state units')
     print(table(training, rollout))
     print(rollouts_line(rollout['rollouts']))
@@ -128,5 +133,6 @@ def run(args) -> int:
     if args.json:
         write_json(args.json, {'model': args.model, 'policy': runtime.policy_name,
                                'seed': args.seed, 'episodes': args.episodes,
+                               'placement_scale': args.placement_scale,
                                'training': training, 'closed_loop': rollout})
     return 0

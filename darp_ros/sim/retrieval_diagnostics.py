@@ -254,9 +254,10 @@ class _RecordingAgent(PolicyAgent):
         return self.recorder.step(obs).action
 
 
-def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
+def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder,
+                        placement_scale: float = 1.0) -> None:
     check_compatible(runtime, env_args)
-    env = build_env(env_args)
+    env = build_env(env_args, placement_scale=placement_scale)
     try:
         agent = _RecordingAgent(runtime, recorder)
         for seed in seeds:
@@ -290,14 +291,27 @@ def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
 
 
 def rollout_neighbours(runtime: PolicyRuntime, seed: int, episodes: int,
-                       horizon: Optional[int] = None) -> NeighbourStats:
-    """Describe the neighbours met in closed loop, episodes seed .. seed + episodes - 1."""
+                       horizon: Optional[int] = None,
+                       placement_scale: float = 1.0) -> NeighbourStats:
+    """Describe the neighbours met in closed loop, episodes seed .. seed + episodes - 1.
+
+    placement_scale > 1 widens robosuite's initial object placement, as the benchmark's
+    distribution-shift rows do, to see what the policy meets where it fails more often.
+    """
     env_args = runtime.model.env_args
     if not env_args.get('env_name'):
         raise ConfigError('the bundle records no env_args: nothing to roll out in')
     if episodes < 1:
         raise ConfigError(f'episodes must be >= 1, found {episodes}')
-    recorder = _Recorder(runtime)
-    run = _gym_rollouts if is_gymnasium(env_args) else _robosuite_rollouts
-    run(runtime, env_args, range(seed, seed + episodes), horizon, recorder)
+    if not placement_scale > 0:
+        raise ConfigError(f'placement scale must be positive, found {placement_scale:g}')
+    seeds, recorder = range(seed, seed + episodes), _Recorder(runtime)
+    if is_gymnasium(env_args):
+        if placement_scale != 1.0:
+            raise ConfigError('placement scale widens robosuite object placement; the '
+                              f"gymnasium environment {env_args['env_name']} has none "
+                              f'(found {placement_scale:g}, use 1)')
+        _gym_rollouts(runtime, env_args, seeds, horizon, recorder)
+    else:
+        _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder, placement_scale)
     return recorder.stats()

@@ -172,6 +172,20 @@ def test_diagnose_rolls_out_in_robosuite(lift_model, tmp_path):
     assert figures['training']['nearest_median'] > 0
 
 
+def test_diagnose_widens_the_placement_when_asked(lift_model, tmp_path):
+    def nearest(*scale):
+        out = tmp_path / f'diag{len(scale)}.json'
+        assert main(['-q', 'diagnose', '--model', str(lift_model), '--episodes', '2',
+                     '--horizon', '1', '--json', str(out), *scale]) == 0
+        figures = json.loads(out.read_text())
+        return figures['placement_scale'], figures['closed_loop']['nearest_median']
+
+    nominal, shifted = nearest(), nearest('--placement-scale', '3')
+    assert nominal[0] == 1.0 and shifted[0] == 3.0
+    # The same seeds place the cube elsewhere, so the first query meets other distances.
+    assert shifted[1] != pytest.approx(nominal[1])
+
+
 def test_diagnose_records_how_far_each_robosuite_rollout_got(tmp_path):
     demos, model = tmp_path / 'stack.hdf5', tmp_path / 'bc'
     assert main(['-q', 'collect', '--task', 'Stack', '--episodes', '1', '--out', str(demos),

@@ -316,3 +316,11 @@ def test_diagnose_names_an_environment_the_bundle_does_not_fit(bundles):
     runtime.model.env_args = {'env_name': 'Walker2d-v5'}
     with pytest.raises(ConfigError, match=r'bundle expects shape \(11,\), Walker2d-v5 gives'):
         rollout_neighbours(runtime, 0, 1, horizon=3)
+
+
+def test_diagnose_refuses_a_placement_shift_for_a_gymnasium_bundle(bundles):
+    runtime = PolicyRuntime.load(bundles['darp'], 'cpu')
+    with pytest.raises(ConfigError, match='gymnasium environment Hopper-v5 has none'):
+        rollout_neighbours(runtime, 0, 1, horizon=3, placement_scale=1.5)
+    with pytest.raises(ConfigError, match='placement scale must be positive, found 0'):
+        rollout_neighbours(runtime, 0, 1, horizon=3, placement_scale=0.0)
