@@ -293,7 +293,8 @@ def _gym_rollouts(runtime, env_args, seeds, horizon, recorder) -> None:
 def rollout_neighbours(runtime: PolicyRuntime, seed: int, episodes: int,
                        horizon: Optional[int] = None,
                        placement_scale: float = 1.0) -> NeighbourStats:
-    """Describe the neighbours met in closed loop, episodes seed .. seed + episodes - 1.
+    """
+    Describe the neighbours met in closed loop, episodes seed .. seed + episodes - 1.
 
     placement_scale > 1 widens robosuite's initial object placement, as the benchmark's
     distribution-shift rows do, to see what the policy meets where it fails more often.
