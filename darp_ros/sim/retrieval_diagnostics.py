@@ -264,6 +264,10 @@ def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder,
             result = run_episode(env, agent, seed,
                                  horizon or task_spec(env_args['env_name']).horizon,
                                  camera_names(env_args))
+            # The state the last action reached is never acted on, but it is where a
+            # successful rollout completes its last stage: count it too.
+            if hasattr(env, 'staged_rewards'):
+                recorder.record_stages(env.staged_rewards())
             recorder.finish_rollout(seed, result.steps, {'success': bool(result.success)})
     finally:
         env.close()

@@ -21,11 +21,14 @@ import signal
 
 from darp_ros.cli.main import main
 from darp_ros.core.errors import ConfigError
+from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.data.hdf5 import read_demos
 from darp_ros.data.hdf5_writer import write_demos
 from darp_ros.data.synthetic import make_episodes
+from darp_ros.sim.agents import PolicyAgent
 from darp_ros.sim.environment import build_env, make_env_args, reset_with_seed
 from darp_ros.sim.evaluate import EvalOptions, evaluate_bundle
+from darp_ros.sim.observations import dataset_obs
 from darp_ros.sim.parallel import AgentSpec, RolloutJob, run_rollouts
 from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 import numpy as np
@@ -187,22 +190,34 @@ def test_diagnose_widens_the_placement_when_asked(lift_model, tmp_path):
 
 
 def test_diagnose_records_how_far_each_robosuite_rollout_got(tmp_path):
-    demos, model = tmp_path / 'stack.hdf5', tmp_path / 'bc'
+    # 1-NN from the demonstration's own initial state (seed 0) replays the expert, whose
+    # reach reward climbs from the second step on: the state the last action reached holds
+    # the rollout's highest value, as the completed stage of a successful rollout would.
+    demos, model = tmp_path / 'stack.hdf5', tmp_path / 'nn1'
     assert main(['-q', 'collect', '--task', 'Stack', '--episodes', '1', '--out', str(demos),
                  '--no-progress']) == 0
-    assert main(['-q', 'train', '--policy', 'bc', '--dataset', str(demos), '--obs-keys', KEYS,
-                 '--out', str(model), '--epochs', '1', '--no-progress']) == 0
+    assert main(['-q', 'train', '--policy', 'nn1', '--dataset', str(demos), '--obs-keys', KEYS,
+                 '--out', str(model), '--no-progress']) == 0
     out = tmp_path / 'diag.json'
-    assert main(['-q', 'diagnose', '--model', str(model), '--episodes', '2', '--horizon', '1',
-                 '--json', str(out)]) == 0
+    assert main(['-q', 'diagnose', '--model', str(model), '--episodes', '2', '--seed', '0',
+                 '--horizon', '3', '--json', str(out)]) == 0
     figures = json.loads(out.read_text())['closed_loop']
-    # One step each: the stages recorded are those of the two initial states, by hand.
+    # By hand: every stage's maximum over the initial state and the three the actions reached.
     env = build_env(read_demos(demos, DEFAULT_OBS_KEYS).env_args)
-    by_hand = []
-    for seed in (50000, 50001):
-        reset_with_seed(env, seed)
-        by_hand.append(list(env.staged_rewards()))
+    agent = PolicyAgent(PolicyRuntime.load(model, 'cpu'))
+    by_hand, acted_on = [], []
+    for seed in (0, 1):
+        obs = dataset_obs(reset_with_seed(env, seed), ())
+        agent.reset(env, seed)
+        values = [env.staged_rewards()]
+        for _ in range(3):
+            raw, _, _, _ = env.step(agent.act(env, obs))
+            obs = dataset_obs(raw, ())
+            values.append(env.staged_rewards())
+        by_hand.append(list(np.max(values, axis=0)))
+        acted_on.append(list(np.max(values[:-1], axis=0)))
     env.close()
+    assert by_hand[0][0] > acted_on[0][0], 'the last state should hold the highest reach'
     np.testing.assert_allclose([r['stages'] for r in figures['rollouts']], by_hand)
     assert figures['stages']['names'] == ['reach and grasp', 'lift and align', 'stack']
     assert figures['stages']['mean_max'] == pytest.approx(np.mean(by_hand, axis=0))
