@@ -106,7 +106,11 @@ def build_env(env_args: Mapping, *, offscreen: bool = False, placement_scale: fl
     import robosuite
     env = robosuite.make(env_args['env_name'], **kwargs)
     if placement_scale != 1.0:
-        widen_placement(env, placement_scale)
+        try:
+            widen_placement(env, placement_scale)
+        except ConfigError:
+            env.close()     # refused after the build: release the simulator it holds
+            raise
     return env
 
 

@@ -189,9 +189,10 @@ class _Recorder:
         self.nearest_episodes.append([])
         self.stage_values = []
 
-    def record_stages(self, values) -> None:
-        """Keep the staged rewards of the state a step acts on."""
-        self.stage_values.append(np.asarray(values, dtype=np.float64))
+    def record_stages(self, env) -> None:
+        """Keep the staged rewards of env's current state, where the task has them."""
+        if hasattr(env, 'staged_rewards'):
+            self.stage_values.append(np.asarray(env.staged_rewards(), dtype=np.float64))
 
     def finish_rollout(self, seed: int, steps: int, outcome: dict) -> None:
         """Record how the rollout just run ended: outcome is {'success': bool} or {'return': x}."""
@@ -249,8 +250,7 @@ class _RecordingAgent(PolicyAgent):
         self.recorder.start_rollout()
 
     def act(self, env, obs: Mapping[str, np.ndarray]) -> np.ndarray:
-        if hasattr(env, 'staged_rewards'):
-            self.recorder.record_stages(env.staged_rewards())
+        self.recorder.record_stages(env)
         return self.recorder.step(obs).action
 
 
@@ -266,8 +266,7 @@ def _robosuite_rollouts(runtime, env_args, seeds, horizon, recorder,
                                  camera_names(env_args))
             # The state the last action reached is never acted on, but it is where a
             # successful rollout completes its last stage: count it too.
-            if hasattr(env, 'staged_rewards'):
-                recorder.record_stages(env.staged_rewards())
+            recorder.record_stages(env)
             recorder.finish_rollout(seed, result.steps, {'success': bool(result.success)})
     finally:
         env.close()
