@@ -113,3 +113,22 @@ def test_training_neighbours_are_the_same_from_pairwise_distances(missing, monke
     gathered = policy.training_neighbors(memory)
     assert pairwise.shape == (80, 9)
     assert torch.equal(pairwise, gathered)
+
+
+def test_a_bounded_loss_reads_the_clamped_action_and_still_gets_gradient():
+    torch.manual_seed(0)
+    network = DARPNetwork(19, 7, DARPConfig())
+    query, states, actions = _inputs()
+    target = torch.randn(3, 7)
+    free = network(query, states, actions)
+    bound = 0.1 * float(free.detach().abs().min())  # every output is past the bound
+    held = free.clamp(-bound, bound)
+    expected = torch.mean((held + 0.01 * (free - held) - target) ** 2)
+    loss = network.loss(query, states, actions, target, bound, 0.01)
+    torch.testing.assert_close(loss, expected)
+    # A hard clamp would leave nothing to learn from; the leak keeps every weight learning.
+    grads = torch.autograd.grad(loss, list(network.parameters()))
+    assert all(float(g.abs().sum()) > 0 for g in grads)
+    hard = network.loss(query, states, actions, target, bound)
+    assert not any(float(g.abs().sum()) > 0 for g in torch.autograd.grad(
+        hard, list(network.parameters())))

@@ -14,15 +14,19 @@
 
 """One contract over every registered policy: fit, act, save, load, identical actions."""
 
+import dataclasses
+
 from darp_ros.core.bundle import save_bundle
+from darp_ros.core.errors import ConfigError
 from darp_ros.core.pipeline import train_model, TrainOptions
-from darp_ros.core.policies import policy_names
+from darp_ros.core.policies import build_policy, policy_names
 from darp_ros.core.runtime import PolicyRuntime
 from darp_ros.core.training import TrainConfig
 from darp_ros.data.demos import Episode
 from darp_ros.data.hdf5 import read_demos
 import numpy as np
 import pytest
+import torch
 
 VARIANTS = [(name, {}) for name in policy_names()] + [
     ('darp', {'aggregator': 'set', 'head': 'gmm', 'k': 6}),
@@ -116,3 +120,24 @@ def test_novelty_is_the_nearest_demonstration_even_after_history_rerank():
     assert [(n.episode, n.step) for n in result.neighbors] == [(1, 2)]
     std = runtime.model.state_normalizer.std[0]
     assert result.novelty == pytest.approx(0.03 / std, rel=1e-4)
+
+
+@pytest.mark.parametrize('name', ['bc', 'darp'])
+def test_output_bound_clamps_what_the_network_says(small_episodes, name):
+    options = TrainOptions(name, ('pos',), {'k': 4} if name == 'darp' else {},
+                           TrainConfig(epochs=2, progress=False, seed=3), device='cpu')
+    model = train_model(small_episodes, options)
+    states = model.memory.states
+    free = model.policy.act(states, model.memory).actions
+    bound = 0.5 * float(free.abs().max())        # half the largest move: some rows clamp
+    model.policy.config = dataclasses.replace(model.policy.config, output_bound=bound)
+    model.policy.reset()
+    held = model.policy.act(states, model.memory).actions
+    assert float(held.abs().max()) <= bound
+    torch.testing.assert_close(held, free.clamp(-bound, bound))
+
+
+@pytest.mark.parametrize('name', ['bc', 'darp'])
+def test_a_negative_output_bound_is_refused_by_name(name):
+    with pytest.raises(ConfigError, match='output_bound'):
+        build_policy(name, {'output_bound': -1.0}, 3, 2)

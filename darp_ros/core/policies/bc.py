@@ -17,18 +17,25 @@
 from dataclasses import dataclass
 from typing import Optional
 
+from darp_ros.core.errors import ConfigError
 from darp_ros.core.memory import DemoMemory
 from darp_ros.core.networks import MLP
-from darp_ros.core.policies.base import Policy, PolicyOutput, register_policy, TrainingData
+from darp_ros.core.policies.base import (bounded, Policy, PolicyOutput, register_policy,
+                                         TrainingData, TRAINING_LEAK)
 from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import torch
 
 
 @dataclass(frozen=True)
 class BCConfig:
-    """BC settings: only the network width."""
+    """BC settings: the network width and an optional bound on its output."""
 
     hidden: tuple = (256, 256, 256)
+    output_bound: float = 0.0           # z-units of action; 0 = unbounded (base.bounded)
+
+    def __post_init__(self):
+        if self.output_bound < 0:
+            raise ConfigError(f'bc output_bound must be >= 0, got {self.output_bound}')
 
 
 @register_policy
@@ -52,12 +59,16 @@ class BCPolicy(Policy):
         rows = data.train.to(device)
         val = data.val.to(device) if data.val is not None else None
 
+        bound = self.config.output_bound
+
         def batch_loss(ids):
             states = jitter(rows.states[ids], train)
-            return torch.mean((self.network(states) - rows.actions[ids]) ** 2)
+            out = bounded(self.network(states), bound, TRAINING_LEAK)
+            return torch.mean((out - rows.actions[ids]) ** 2)
 
         def val_loss():
-            return torch.mean((self.network(val.states) - val.actions) ** 2).item()
+            out = bounded(self.network(val.states), bound)
+            return torch.mean((out - val.actions) ** 2).item()
 
         return fit_module(self.network, len(rows), batch_loss,
                           val_loss if val is not None else None, train, device, 'bc',
@@ -66,4 +77,4 @@ class BCPolicy(Policy):
     @torch.no_grad()
     def act(self, states: torch.Tensor, memory: Optional[DemoMemory] = None) -> PolicyOutput:
         """One forward pass."""
-        return PolicyOutput(self.network(states))
+        return PolicyOutput(bounded(self.network(states), self.config.output_bound))

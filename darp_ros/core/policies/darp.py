@@ -21,8 +21,8 @@ from typing import Optional
 from darp_ros.core.errors import ConfigError
 from darp_ros.core.history import distances, history_ids, QueryHistory, real_lags, rerank
 from darp_ros.core.memory import DemoMemory, DemoRows, Neighbors
-from darp_ros.core.policies.base import (neighbor_output, Policy, PolicyOutput, register_policy,
-                                         TrainingData)
+from darp_ros.core.policies.base import (bounded, neighbor_output, Policy, PolicyOutput,
+                                         register_policy, TrainingData, TRAINING_LEAK)
 from darp_ros.core.policies.darp_network import DARPNetwork
 from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import numpy as np
@@ -75,10 +75,13 @@ class DARPConfig:
     # Training neighbors never within this many steps of the sample in its own episode:
     # adjacent frames are far closer than anything a test-time query finds.
     exclude_window: int = 0
+    output_bound: float = 0.0           # z-units of action; 0 = unbounded (base.bounded)
 
     def __post_init__(self):
         if self.k < 1:
             raise ConfigError(f'darp k must be >= 1, got {self.k}')
+        if self.output_bound < 0:
+            raise ConfigError(f'darp output_bound must be >= 0, got {self.output_bound}')
         if self.exclude_window < 0:
             raise ConfigError(f'darp exclude_window must be >= 0, got {self.exclude_window}')
         if self.aggregator not in ('mean', 'set'):
@@ -177,6 +180,7 @@ class DARPPolicy(Policy):
         if self.config.k > allowed:
             self.config = dataclasses.replace(self.config, k=max(1, allowed))
         train_nb = self._cache(memory, memory, exclude_self=True).to(device)
+        bound = self.config.output_bound
         if data.val is not None:
             val = data.val.to(device)
             val_nb = self._cache(memory, val, exclude_self=False).to(device)
@@ -187,9 +191,9 @@ class DARPPolicy(Policy):
             # Fewer memory rows than (sample, neighbour) pairs: run the first layer per row.
             if len(memory) < nb.numel():
                 return self.network.loss_from_rows(query, memory.states, memory.actions, nb,
-                                                   memory.actions[ids])
+                                                   memory.actions[ids], bound, TRAINING_LEAK)
             return self.network.loss(query, memory.states[nb], memory.actions[nb],
-                                     memory.actions[ids])
+                                     memory.actions[ids], bound, TRAINING_LEAK)
 
         def val_loss():
             total = 0.0
@@ -198,7 +202,7 @@ class DARPPolicy(Policy):
                 ids = slice(first, first + chunk)
                 nb = val_nb[ids]
                 loss = self.network.loss(val.states[ids], memory.states[nb], memory.actions[nb],
-                                         val.actions[ids])
+                                         val.actions[ids], bound)
                 total += loss.item() * len(nb)
             return total / len(val)
 
@@ -234,4 +238,4 @@ class DARPPolicy(Policy):
                             lag_distances=lag_distances)
         ids = nb.ids.to(memory.states.device)
         actions = self.network(states, memory.states[ids], memory.actions[ids])
-        return neighbor_output(actions, memory, nb)
+        return neighbor_output(bounded(actions, self.config.output_bound), memory, nb)

@@ -22,6 +22,7 @@ compute the same function faster: per query at inference, per memory row in trai
 import math
 
 from darp_ros.core.networks import GaussianMixtureHead, MLP, SetAttentionPool
+from darp_ros.core.policies.base import bounded
 import torch
 from torch import nn
 
@@ -96,21 +97,29 @@ class DARPNetwork(nn.Module):
         h = self.pooled(query, nb_states, nb_actions)
         return self.gmm.mode(h) if self.gmm is not None else self._head(h)
 
-    def loss(self, query, nb_states, nb_actions, target) -> torch.Tensor:
-        """MSE on z-scored actions, or the mixture's negative log-likelihood."""
-        return self._loss(self.pooled(query, nb_states, nb_actions), target)
+    def loss(self, query, nb_states, nb_actions, target, bound=0.0, leak=0.0) -> torch.Tensor:
+        """
+        MSE on z-scored actions, or the mixture's negative log-likelihood.
 
-    def loss_from_rows(self, query, states, actions, nb, target) -> torch.Tensor:
+        bound > 0: the MSE reads the action clamped to it, leak letting part of the excess
+        through (policies.base.bounded); the mixture's likelihood ignores it.
+        """
+        return self._loss(self.pooled(query, nb_states, nb_actions), target, bound, leak)
+
+    def loss_from_rows(self, query, states, actions, nb, target, bound=0.0,
+                       leak=0.0) -> torch.Tensor:
         """loss() for neighbours given as ids into memory rows (see pooled_from_rows)."""
-        return self._loss(self.pooled_from_rows(query, states, actions, nb), target)
+        return self._loss(self.pooled_from_rows(query, states, actions, nb), target, bound,
+                          leak)
 
     def _head(self, h: torch.Tensor) -> torch.Tensor:
         return h if self.out is None else self.out(h)
 
-    def _loss(self, h: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _loss(self, h: torch.Tensor, target: torch.Tensor, bound: float,
+              leak: float) -> torch.Tensor:
         if self.gmm is not None:
             return self.gmm.nll(h, target)
-        return torch.mean((self._head(h) - target) ** 2)
+        return torch.mean((bounded(self._head(h), bound, leak) - target) ** 2)
 
 
 def _regrouped(weight: torch.Tensor, state_dim: int, action_dim: int):
