@@ -21,7 +21,7 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.memory import DemoMemory
 from darp_ros.core.networks import MLP
 from darp_ros.core.policies.base import (bounded, Policy, PolicyOutput, register_policy,
-                                         TrainingData, TRAINING_LEAK)
+                                         TRAINING_LEAK, TrainingData)
 from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import torch
 

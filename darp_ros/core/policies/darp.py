@@ -22,7 +22,7 @@ from darp_ros.core.errors import ConfigError
 from darp_ros.core.history import distances, history_ids, QueryHistory, real_lags, rerank
 from darp_ros.core.memory import DemoMemory, DemoRows, Neighbors
 from darp_ros.core.policies.base import (bounded, neighbor_output, Policy, PolicyOutput,
-                                         register_policy, TrainingData, TRAINING_LEAK)
+                                         register_policy, TRAINING_LEAK, TrainingData)
 from darp_ros.core.policies.darp_network import DARPNetwork
 from darp_ros.core.training import fit_module, FitReport, jitter, TrainConfig
 import numpy as np
