@@ -216,6 +216,21 @@ def test_a_longer_gap_after_a_ramp_still_moves_no_more_than_max_step():
     assert (steps <= 0.0078125 + 1e-15).all()   # ... and the longer gaps did not exceed it
 
 
+def test_a_reversal_at_full_speed_keeps_every_axis_within_its_acceleration():
+    # Hypothesis found this: x and y at the speed limit (the norm), then y's target flips
+    # behind it. The last velocity sat on the speed sphere by round-off, and the fallback
+    # that scaled the new velocity down cut x's by 0.101 in one cycle, 0.094 allowed.
+    limits = AxisLimits(lower=(-6.0, 0.0, 0.0), upper=(0.0, 1.0, 1.0), velocity=(1.0, 1.0, 1.0),
+                        acceleration=(1.0, 6.0, 1.0), max_step=None)
+    filt = PoseFilter(limits, 1.0, 1.0)
+    start = np.array([-6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    filt.reset(start)
+    dt = 0.09375
+    stream = [[0.0] * 7] + [[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]] * 23 + [[0.0] * 6 + [1.0]]
+    poses = np.array([filt.apply(np.array(command), dt).values for command in stream])
+    check_axis_motion(limits, start[:3], poses[:, :3], dt)
+
+
 @SETTINGS
 @given(st.data(), st.tuples(*[st.floats(0.01, 10.0)] * 4), periods, st.integers(0, 3))
 def test_a_twist_stays_in_its_workspace_measured_late(data, bounds, dt, lag):
