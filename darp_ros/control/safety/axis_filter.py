@@ -25,6 +25,12 @@ from darp_ros.core.rotations import safe_norm
 import numpy as np
 
 
+def into_ball(vector: np.ndarray, radius: float) -> np.ndarray:
+    """Return vector scaled down onto the sphere of that radius if it lies outside it."""
+    size = float(np.linalg.norm(vector))
+    return vector * (radius / size) if size > radius else vector
+
+
 def furthest_within(start: np.ndarray, end: np.ndarray, radius: float) -> np.ndarray:
     """
     Return the point of the segment start -> end furthest along it with norm <= radius.
@@ -35,18 +41,14 @@ def furthest_within(start: np.ndarray, end: np.ndarray, radius: float) -> np.nda
     it): start is pulled onto the sphere, a round-off-sized change, and the answer stays on
     the segment, which lies in the window.
     """
-    size = float(np.linalg.norm(start))
-    if size > radius:
-        start = start * (radius / size)
+    start = into_ball(start, radius)
     step = end - start
     a, b = float(step @ step), 2.0 * float(start @ step)
     if a == 0.0:
         return start
     c = min(0.0, float(start @ start) - radius * radius)    # start inside, up to round-off
     t = min(1.0, (-b + np.sqrt(max(b * b - 4.0 * a * c, 0.0))) / (2.0 * a))
-    point = start + t * step
-    size = float(np.linalg.norm(point))
-    return point * (radius / size) if size > radius else point
+    return into_ball(start + t * step, radius)
 
 
 class AxisStateFilter(CommandFilter):
