@@ -88,6 +88,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('--search-lr', action='store_true',
                         help="also search the learning rate (1e-4..1e-2, log), as BC's and "
                              "MCNN's spaces do; for DARP, whose space (the authors') lacks it")
+    parser.add_argument('--search-bound', action='store_true',
+                        help='also search output_bound (BC, DARP: 0 = none, 0.5, 1, 2 z-units), '
+                             "the bound MCNN's network carries")
     parser.add_argument('--env-kwargs', type=json_arg, metavar='JSON',
                         help="replace the dataset's env_kwargs")
     parser.add_argument('--device', choices=DEVICES, default='cpu')
@@ -117,7 +120,8 @@ def run(args) -> int:
         args.policy, args.obs_keys, args.trials, args.tune_seed, args.tune_episodes,
         max_epochs=args.max_epochs, train_seed=args.train_seed,
         fixed_config=dict(args.options), fixed_train=fixed_train, device=args.device,
-        search_lr=args.search_lr, score_episodes=args.score_episodes,
+        search_lr=args.search_lr, search_bound=args.search_bound,
+        score_episodes=args.score_episodes,
         finalists=args.finalists, confirm_episodes=args.confirm_episodes,
         confirm_train_seeds=args.confirm_train_seeds,
         defaults_trial=args.defaults_trial)

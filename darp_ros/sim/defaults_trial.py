@@ -40,13 +40,17 @@ def default_params(options: TuneOptions, rows: int) -> dict:
     """Return the policy's defaults as the study's parameters, clipped into its space."""
     epochs = min(options.max_epochs, training_epochs(
         rows, options.fixed_train.get('batch_size', BATCH_SIZE)))
-    lr = {'lr': TrainConfig.lr} if options.search_lr else {}
+    # What the flags add to a space: the default learning rate, no bound.
+    added = {'lr': TrainConfig.lr} if options.search_lr else {}
+    if options.search_bound:
+        added['output_bound'] = 0.0
     if options.policy == 'darp':
         return {'k': max(10, min(DARPConfig.k, rows - 1)), 'history_len': DARPConfig.history_len,
                 'history_decay': DARPConfig.history_decay,
-                'history_keep_ratio': DARPConfig.history_keep_ratio, 'epochs': epochs, **lr}
+                'history_keep_ratio': DARPConfig.history_keep_ratio, 'epochs': epochs, **added}
     if options.policy == 'bc':
-        return {'width': BCConfig.hidden[0], 'epochs': epochs, 'lr': TrainConfig.lr}
+        return {'width': BCConfig.hidden[0], 'epochs': epochs, **added,
+                'lr': TrainConfig.lr}
     if options.policy == 'mcnn':
         return {'memory_fraction': MCNNConfig.memory_fraction, 'lam': MCNNConfig.lam,
                 'epochs': epochs, 'lr': TrainConfig.lr}

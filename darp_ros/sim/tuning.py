@@ -62,6 +62,17 @@ def _lr(trial) -> float:
     return trial.suggest_float('lr', 1e-4, 1e-2, log=True)
 
 
+# The output bounds searched (z-units; 0 = none): the one MCNN's network carries is 1.
+OUTPUT_BOUNDS = (0.0, 0.5, 1.0, 2.0)
+
+# The policies whose options include output_bound (MCNN has its bound built in).
+BOUNDABLE = ('bc', 'darp')
+
+
+def _output_bound(trial) -> float:
+    return trial.suggest_categorical('output_bound', list(OUTPUT_BOUNDS))
+
+
 def _bc(trial, rows: int, max_epochs: int) -> tuple:
     width = trial.suggest_categorical('width', [64, 128, 256, 512])
     return {'hidden': [width] * 3}, {'epochs': trial.suggest_int('epochs', 5, max_epochs),
@@ -113,6 +124,9 @@ class TuneOptions:
     # Add the learning rate to a space that lacks it (DARP's, the authors', does), so a
     # comparison can give every trained policy the same say over its optimizer.
     search_lr: bool = False
+    # Add output_bound (OUTPUT_BOUNDS) to BC's or DARP's space: on Stack/50 the bound MCNN
+    # carries lifted DARP when given to every trained policy, so it is a choice to tune.
+    search_bound: bool = False
     # The best `finalists` candidates (the budget's trials, the defaults trial) are trained
     # again and scored on confirm_episodes fresh tuning episodes (after the score's); the
     # recipe is the one that scores best there. The best trial's own score is the maximum
@@ -150,6 +164,13 @@ class TuneOptions:
         if self.search_lr and self.policy in ('vinn', 'nn1'):
             raise ConfigError(f'search_lr (--search-lr): {self.policy} is not trained, it has no '
                               'learning rate')
+        if self.search_bound and 'output_bound' in self.fixed_config:
+            raise ConfigError('search_bound (--search-bound) searches output_bound, which the '
+                              f'fixed options (--set) set to {self.fixed_config["output_bound"]}'
+                              ': drop one')
+        if self.search_bound and self.policy not in BOUNDABLE:
+            raise ConfigError(f'search_bound (--search-bound): {self.policy} has no output_bound '
+                              f'option; policies with one: {", ".join(BOUNDABLE)}')
 
     @property
     def score_seeds(self) -> tuple:
@@ -175,6 +196,8 @@ def trial_recipe(trial, options: TuneOptions, rows: int) -> Recipe:
     config, train = SPACES[options.policy](trial, rows, options.max_epochs)
     if options.search_lr:
         train['lr'] = _lr(trial)
+    if options.search_bound:
+        config['output_bound'] = _output_bound(trial)
     return Recipe(options.policy, {**options.fixed_config, **config},
                   {**options.fixed_train, **train})
 

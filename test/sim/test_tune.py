@@ -130,6 +130,29 @@ def test_tune_searches_darps_learning_rate_when_asked(hopper_data, tmp_path, cap
     assert recipe['policy_config']['history_len'] == trial.params['history_len']
 
 
+def test_tune_searches_the_output_bound_when_asked_and_the_defaults_trial_has_none(
+        hopper_data, tmp_path, capsys):
+    import optuna
+    from darp_ros.sim.tuning import OUTPUT_BOUNDS
+    args = ['-q', 'tune', '--dataset', str(hopper_data), '--obs-keys', 'obs', '--study',
+            str(tmp_path), '--tune-episodes', '1', '--max-epochs', '5', '--trials', '1',
+            '--set', 'hidden=[16,16]', '--no-progress', '--search-bound']
+    # MCNN carries its own bound; a fixed bound and a searched one at once: refused by name.
+    assert main(args + ['--policy', 'mcnn']) == 2
+    assert 'output_bound' in capsys.readouterr().err
+    assert main(args + ['--policy', 'bc', '--set', 'output_bound=1.0']) == 2
+    assert '--search-bound' in capsys.readouterr().err
+    assert main(args + ['--policy', 'bc', '--defaults-trial']) == 0
+    trials = optuna.load_study(study_name='bc-hopper',
+                               storage=f'sqlite:///{tmp_path / "study.db"}').trials
+    drawn = next(t for t in trials if not t.user_attrs.get('defaults'))
+    defaults = next(t for t in trials if t.user_attrs.get('defaults'))
+    assert drawn.params['output_bound'] in OUTPUT_BOUNDS
+    assert drawn.user_attrs['recipe']['policy_config']['output_bound'] == \
+        drawn.params['output_bound']
+    assert defaults.user_attrs['recipe']['policy_config']['output_bound'] == 0.0
+
+
 def test_tune_refuses_reporting_seeds(hopper_data, tmp_path, capsys):
     assert main(['tune', '--policy', 'bc', '--dataset', str(hopper_data), '--obs-keys', 'obs',
                  '--study', str(tmp_path), '--tune-seed', '100000']) == 2
