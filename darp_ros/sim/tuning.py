@@ -124,8 +124,9 @@ class TuneOptions:
     # Add the learning rate to a space that lacks it (DARP's, the authors', does), so a
     # comparison can give every trained policy the same say over its optimizer.
     search_lr: bool = False
-    # Add output_bound (OUTPUT_BOUNDS) to BC's or DARP's space: on Stack/50 the bound MCNN
-    # carries lifted DARP when given to every trained policy, so it is a choice to tune.
+    # Add output_bound (OUTPUT_BOUNDS) to BC's or DARP's space: the bound MCNN carries
+    # lifted DARP on Stack/50 and lowered BC and DARP on NutAssemblySquare/50, so it is a
+    # per-task choice to tune.
     search_bound: bool = False
     # The best `finalists` candidates (the budget's trials, the defaults trial) are trained
     # again and scored on confirm_episodes fresh tuning episodes (after the score's); the
