@@ -15,34 +15,28 @@
 """
 How much of the demonstrated action an output bound of B z-units clips, per dimension.
 
-Each action dimension is z-scored over the first DEMOS demonstrations (as training does);
-an episode's clipped share is the summed |action - bounded action| over its summed
-|action|; printed is the mean over the episodes, per dimension.
+Each action dimension is z-scored over the first DEMOS demonstrations as training does
+(Normalizer.fit); an episode's clipped share is the summed |action - bounded action| over
+its summed |action|; printed is the mean over the episodes, per dimension.
 
 Usage: clipped_share.py DEMOS_HDF5... [--demos 50] [--bound 1.0]
 """
 
 import argparse
 
-import h5py
 import numpy as np
 
-
-def episodes(path: str, demos: int) -> list:
-    """Return the actions of the file's first `demos` demonstrations, in order."""
-    with h5py.File(path, 'r') as data:
-        group = data['data']
-        names = sorted(group, key=lambda name: int(name.split('_')[-1]))[:demos]
-        return [group[name]['actions'][:] for name in names]
+from darp_ros.core.normalizer import Normalizer
+from darp_ros.data.hdf5 import read_demos
+from darp_ros.sim.tasks import DEFAULT_OBS_KEYS
 
 
 def clipped_share(actions: list, bound: float) -> np.ndarray:
     """Return the mean over episodes of each dimension's share clipped by the bound."""
-    stacked = np.concatenate(actions)
-    mean, std = stacked.mean(0), stacked.std(0)
+    norm = Normalizer.fit(np.concatenate(actions))
     shares = []
     for episode in actions:
-        bounded = np.clip((episode - mean) / std, -bound, bound) * std + mean
+        bounded = norm.denormalize(np.clip(norm.normalize(episode), -bound, bound))
         shares.append(np.abs(episode - bounded).sum(0) / np.abs(episode).sum(0).clip(1e-9))
     return np.mean(shares, axis=0)
 
@@ -55,7 +49,8 @@ def main() -> None:
     parser.add_argument('--bound', type=float, default=1.0)
     args = parser.parse_args()
     for path in args.paths:
-        share = clipped_share(episodes(path, args.demos), args.bound)
+        episodes = read_demos(path, DEFAULT_OBS_KEYS).episodes[:args.demos]
+        share = clipped_share([episode.actions for episode in episodes], args.bound)
         print(path, ' '.join(f'{value:.2f}' for value in share))
 
 
