@@ -22,8 +22,8 @@ silently on GitHub, so it fails here. Anchors follow GitHub's rule (lower case,
 punctuation dropped, spaces to hyphens, -1, -2 for repeats).
 """
 
-import re
 from pathlib import Path
+import re
 
 import pytest
 
