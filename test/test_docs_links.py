@@ -28,7 +28,7 @@ import re
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
+DOCUMENTS = [ROOT / 'README.md', *sorted((ROOT / 'docs').rglob('*.md'))]
 LINK = re.compile(r'\]\(([^)\s]*)\)')
 FENCE = re.compile(r'^```.*?^```', re.S | re.M)
 
@@ -58,7 +58,7 @@ def broken_links(document: Path) -> list:
     return broken
 
 
-@pytest.mark.parametrize('document', DOCUMENTS, ids=lambda path: path.name)
+@pytest.mark.parametrize('document', DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_relative_link_resolves(document):
     assert broken_links(document) == []
 
