@@ -15,9 +15,9 @@
 
 """Episode-by-episode comparison of two policies on the same environment seeds."""
 
-from darp_ros.sim.paired import mcnemar_p, paired
+from darp_ros.sim.paired import mcnemar_p, paired, seed_lead, T_95
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, t
 
 
 @pytest.mark.parametrize('only_a,only_b', [(0, 0), (1, 0), (36, 10), (8, 10), (13, 13),
@@ -37,3 +37,25 @@ def test_paired_counts_only_the_seeds_both_ran():
     assert pair.p_text() == 'p = 1.000'
     lopsided = paired(dict.fromkeys(range(20), True), dict.fromkeys(range(20), False))
     assert lopsided.only_a == 20 and lopsided.p_text() == 'p < 0.001'
+
+
+@pytest.mark.parametrize('df', sorted(T_95))
+def test_the_t_table_is_students_95_percent_quantile(df):
+    assert T_95[df] == pytest.approx(t.ppf(0.975, df), abs=5e-4)
+
+
+def test_seed_lead_is_the_rate_difference_per_training_seed_with_a_t_interval():
+    # seed 0: A 3 of 4, B 1 of 4 (+50); seed 1: A 1 of 4, B 1 of 4 (0); seed 2: +25;
+    # seed 3 only A ran: left out.
+    a = {(0, e): e < 3 for e in range(4)} | {(1, e): e < 1 for e in range(4)}
+    a |= {(2, e): e < 2 for e in range(4)} | {(3, e): True for e in range(4)}
+    b = {(0, e): e < 1 for e in range(4)} | {(1, e): e < 1 for e in range(4)}
+    b |= {(2, e): e < 1 for e in range(4)}
+    lead = seed_lead(a, b)
+    assert lead.leads == {0: 50.0, 1: 0.0, 2: 25.0}
+    low, high = lead.interval
+    expected = t.interval(0.95, 2, loc=25.0, scale=25.0 / 3 ** 0.5)
+    assert (low, high) == pytest.approx(expected, abs=0.01)
+    assert lead.text() == '+25 (50, 0, 25; 95% -37..+87)'
+    one = seed_lead({(0, 1): True}, {(0, 1): False})
+    assert one.interval is None and one.text() == '+100 (100)'

@@ -26,22 +26,24 @@ from pathlib import Path
 
 from paired_table import CONDITIONS, outcomes
 
-from darp_ros.sim.paired import paired
+from darp_ros.sim.paired import paired, seed_lead
 
 
 def main() -> None:
-    """One row per condition: episodes only A solved, only B, both, exact McNemar."""
+    """One row per condition: only A solved, only B, both, McNemar, A's lead per seed."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('a', type=Path)
     parser.add_argument('b', type=Path)
     args = parser.parse_args()
-    print('| initial states | paired episodes | only A | only B | both | exact McNemar |')
-    print('|---|---|---|---|---|---|')
+    print('| initial states | paired episodes | only A | only B | both | exact McNemar | '
+          'lead of A by training seed |')
+    print('|---|---|---|---|---|---|---|')
     for condition, name in CONDITIONS.items():
-        pair = paired(outcomes(args.a, condition), outcomes(args.b, condition))
+        a, b = outcomes(args.a, condition), outcomes(args.b, condition)
+        pair = paired(a, b)
         if pair.episodes:
             print(f'| {name} | {pair.episodes} | {pair.only_a} | {pair.only_b} | {pair.both} | '
-                  f'{pair.p_text()} |')
+                  f'{pair.p_text()} | {seed_lead(a, b).text()} |')
 
 
 if __name__ == '__main__':

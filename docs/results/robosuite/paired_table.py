@@ -19,7 +19,9 @@ DARP against every other policy of a `darp benchmark` run, episode by episode.
 All policies ran on the same reporting seeds, so beside the success rates the episodes only
 one of two policies solved say whether they differ (exact McNemar test). Training seed s of
 DARP is paired with training seed s of the other policy where both have it; 1-NN has one
-run (seed 0), so against it only DARP's seed 0 counts.
+run (seed 0), so against it only DARP's seed 0 counts. The last column is DARP's lead in
+points per paired training seed, their mean and its 95% Student t interval over the seeds:
+the McNemar test counts episodes, this one how far training seeds move the lead.
 
 With --darp-from OTHER, DARP's runs come from another run folder on the same
 demonstrations and seeds (e.g. DARP at its defaults, scale_floor/, against the tuned
@@ -36,7 +38,7 @@ from collections import defaultdict
 import json
 from pathlib import Path
 
-from darp_ros.sim.paired import paired
+from darp_ros.sim.paired import paired, seed_lead
 
 HERE = Path(__file__).parent / 'scale_floor'
 CONDITIONS = {'eval': 'nominal', 'eval_shift': 'placement x1.5'}
@@ -89,8 +91,8 @@ def main() -> None:
             if 'darp' in darp.get(key, {}):
                 policies['darp'] = darp[key]['darp']
     print('| task | demos | initial states | against | paired episodes | only DARP | '
-          'only the other | both | exact McNemar |')
-    print('|---|---|---|---|---|---|---|---|---|')
+          'only the other | both | exact McNemar | lead by training seed |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for (task, demos, name), policies in sorted(cells.items()):
         if 'darp' not in policies:
             continue
@@ -98,7 +100,8 @@ def main() -> None:
             pair = paired(policies['darp'], policies[other])
             if pair.episodes:
                 print(f'| {task} | {demos} | {name} | {other} | {pair.episodes} | '
-                      f'{pair.only_a} | {pair.only_b} | {pair.both} | {pair.p_text()} |')
+                      f'{pair.only_a} | {pair.only_b} | {pair.both} | {pair.p_text()} | '
+                      f'{seed_lead(policies["darp"], policies[other]).text()} |')
 
 
 if __name__ == '__main__':
