@@ -18,7 +18,11 @@ Two runs of any policies, episode by episode, training seed s with training seed
 For a probe that is not DARP (paired_table.py pairs DARP with the rest): e.g. BC with
 MCNN's output clip, run as MCNN with one memory, against tuned BC on the same seeds.
 
-Usage: paired_runs.py A B (each a policy folder, e.g. tuned_stack50/Stack/n50/bc)
+With --b-seed S every training seed of A is paired with B's seed S alone: for a policy
+whose seeds are one policy (1-NN has no training seed; VINN's seeds can all choose the same
+k and act alike), so that each of A's seeds meets it on the same episodes.
+
+Usage: paired_runs.py A B [--b-seed S] (each a policy folder, e.g. tuned_stack50/Stack/n50/bc)
 """
 
 import argparse
@@ -34,12 +38,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
     parser.add_argument('a', type=Path)
     parser.add_argument('b', type=Path)
+    parser.add_argument('--b-seed', type=int, help="pair every seed of A with this seed of B")
     args = parser.parse_args()
     print('| initial states | paired episodes | only A | only B | both | exact McNemar | '
           'lead of A by training seed |')
     print('|---|---|---|---|---|---|---|')
     for condition, name in CONDITIONS.items():
         a, b = outcomes(args.a, condition), outcomes(args.b, condition)
+        if args.b_seed is not None:
+            one_run = {episode: solved for (seed, episode), solved in b.items()
+                       if seed == args.b_seed}
+            b = {(seed, episode): one_run[episode] for seed, episode in a
+                 if episode in one_run}
         pair = paired(a, b)
         if pair.episodes:
             print(f'| {name} | {pair.episodes} | {pair.only_a} | {pair.only_b} | {pair.both} | '
