@@ -22,6 +22,7 @@ silently on GitHub, so it fails here. Anchors follow GitHub's rule (lower case,
 punctuation dropped, spaces to hyphens, -1, -2 for repeats).
 """
 
+import os
 from pathlib import Path
 import re
 
@@ -51,7 +52,7 @@ def broken_links(document: Path) -> list:
         path, _, anchor = target.partition('#')
         linked = (document.parent / path).resolve() if path else document
         if not linked.exists():
-            broken.append(f'{target}: no file {linked.relative_to(ROOT)}')
+            broken.append(f'{target}: no file {os.path.relpath(linked, ROOT)}')
         elif anchor and linked.suffix == '.md' and anchor not in heading_anchors(
                 linked.read_text()):
             broken.append(f'{target}: no heading with anchor #{anchor}')
