@@ -45,7 +45,7 @@ def heading_anchors(text: str) -> set:
 
 
 def broken_links(document: Path) -> list:
-    broken = []
+    broken, anchors = [], {}    # anchors: each linked file's headings, read once
     for target in LINK.findall(FENCE.sub('', document.read_text())):
         if target.startswith(('http://', 'https://', 'mailto:')):
             continue
@@ -53,9 +53,11 @@ def broken_links(document: Path) -> list:
         linked = (document.parent / path).resolve() if path else document
         if not linked.exists():
             broken.append(f'{target}: no file {os.path.relpath(linked, ROOT)}')
-        elif anchor and linked.suffix == '.md' and anchor not in heading_anchors(
-                linked.read_text()):
-            broken.append(f'{target}: no heading with anchor #{anchor}')
+        elif anchor and linked.suffix == '.md':
+            if linked not in anchors:
+                anchors[linked] = heading_anchors(linked.read_text())
+            if anchor not in anchors[linked]:
+                broken.append(f'{target}: no heading with anchor #{anchor}')
     return broken
 
 
