@@ -70,6 +70,22 @@ def runs_by_cell(root: Path) -> dict:
     return cells
 
 
+def merged_cells(root: Path, fill_from: list, darp_from: Path = None) -> dict:
+    """runs_by_cell(root), its missing policies filled from fill_from, DARP from darp_from."""
+    cells = runs_by_cell(root)
+    for other in fill_from:
+        for key, policies in runs_by_cell(other).items():
+            if key in cells:
+                cells[key] = {**policies, **cells[key]}
+    if darp_from:
+        darp = runs_by_cell(darp_from)
+        for key, policies in cells.items():
+            policies.pop('darp', None)
+            if 'darp' in darp.get(key, {}):
+                policies['darp'] = darp[key]['darp']
+    return cells
+
+
 def main() -> None:
     """One row per (task, demos, condition, other policy)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[1])
@@ -79,17 +95,7 @@ def main() -> None:
                         help='take the policies DIR lacks in a cell from this folder '
                              '(repeatable: the first folder that has a policy gives it)')
     args = parser.parse_args()
-    cells = runs_by_cell(args.dir)
-    for other in args.fill_from:
-        for key, policies in runs_by_cell(other).items():
-            if key in cells:
-                cells[key] = {**policies, **cells[key]}
-    if args.darp_from:
-        darp = runs_by_cell(args.darp_from)
-        for key, policies in cells.items():
-            policies.pop('darp', None)
-            if 'darp' in darp.get(key, {}):
-                policies['darp'] = darp[key]['darp']
+    cells = merged_cells(args.dir, args.fill_from, args.darp_from)
     print('| task | demos | initial states | against | paired episodes | only DARP | '
           'only the other | both | exact McNemar | lead by training seed |')
     print('|---|---|---|---|---|---|---|---|---|---|')
