@@ -43,10 +43,13 @@ def test_paired_table_prints_the_published_can50_row():
 
 def test_shift_table_prints_rates_kept_shares_and_leads():
     rows = reader('shift_table.py', 'tuned_stack50', '--fill-from', 'scale_floor_stack50')
-    assert '| Stack | 50 | darp | 79% | 66% | 0.83 | - |' in rows
-    assert '| Stack | 50 | bc | 66% | 46% | 0.71 | +14, +19 |' in rows
-    # 1-NN exists only in the folder filled from, so the fill took effect.
-    assert '| Stack | 50 | nn1 | 28% | 23% | 0.82 | +51, +43 |' in rows
+    assert '| Stack | 50 | darp | 79% | 66% | 0.83 | - | - |' in rows
+    assert ('| Stack | 50 | bc | 66% | 46% | 0.71 | +14, +19 | '
+            '+6 (14, -2, 5; 95% -14..+26) |') in rows
+    # 1-NN exists only in the folder filled from (so the fill took effect), and its one
+    # run is paired with each of DARP's three seeds.
+    assert ('| Stack | 50 | nn1 | 28% | 23% | 0.82 | +51, +43 | '
+            '-9 (-2, -12, -12; 95% -23..+6) |') in rows
 
 
 def test_paired_runs_pairs_every_seed_with_one_run():

@@ -20,8 +20,11 @@ Under placement x1.5 the objects start in a range half as wide again as the one 
 demonstrations were collected in, so the rollouts meet states further from the data: the
 case DARP's offsets are for. Per (task, demos, policy): the success rate on the nominal
 initial states and under x1.5 (means over training seeds), the share of the nominal rate
-kept under x1.5, and DARP's lead over the policy (difference of the means) at each.
-Episode-level tests of those leads: paired_table.py on the same folders.
+kept under x1.5, DARP's lead over the policy (difference of the means) at each, and how
+much the lead grows under x1.5 per training seed (seed s of DARP against seed s of the
+other; a policy with one run, such as 1-NN, against every DARP seed) with the 95% t
+interval of its mean over the seeds. Episode-level tests of the leads themselves:
+paired_table.py on the same folders.
 
 Usage: shift_table.py DIR [--darp-from OTHER] [--fill-from OTHER ...] (as paired_table.py)
 """
@@ -32,6 +35,8 @@ from statistics import mean
 
 from paired_table import merged_cells
 
+from darp_ros.sim.paired import seed_lead, SeedLead
+
 NOMINAL, SHIFTED = 'nominal', 'placement x1.5'
 
 
@@ -39,6 +44,25 @@ def rate(runs: dict) -> float:
     """Mean over training seeds of one policy's success rate, in percent."""
     seeds = {seed for seed, _ in runs}
     return mean(100.0 * mean(runs[key] for key in runs if key[0] == seed) for seed in seeds)
+
+
+def one_run_for_every_seed(runs: dict, seeds: set) -> dict:
+    """A policy with one run (1-NN) paired with every one of seeds; others as they are."""
+    if len({seed for seed, _ in runs}) > 1:
+        return runs
+    return {(seed, env): solved for seed in seeds for (_, env), solved in runs.items()}
+
+
+def lead_growth(nominal: dict, shifted: dict, policy: str) -> SeedLead:
+    """DARP's lead over policy under x1.5 minus its lead on the nominal starts, per seed."""
+    leads = []
+    for runs in (nominal, shifted):
+        seeds = {seed for seed, _ in runs['darp']}
+        leads.append(seed_lead(runs['darp'],
+                               one_run_for_every_seed(runs[policy], seeds)).leads)
+    at_nominal, at_shift = leads
+    return SeedLead({seed: at_shift[seed] - at_nominal[seed]
+                     for seed in at_nominal.keys() & at_shift.keys()})
 
 
 def main() -> None:
@@ -51,8 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     cells = merged_cells(args.dir, args.fill_from, args.darp_from)
     print('| task | demos | policy | nominal | placement x1.5 | kept under x1.5 | '
-          "DARP's lead: nominal, x1.5 |")
-    print('|---|---|---|---|---|---|---|')
+          "DARP's lead: nominal, x1.5 | growth of the lead by training seed |")
+    print('|---|---|---|---|---|---|---|---|')
     for task, demos in sorted({(task, demos) for task, demos, _ in cells}):
         nominal, shifted = cells.get((task, demos, NOMINAL), {}), cells.get(
             (task, demos, SHIFTED), {})
@@ -60,12 +84,13 @@ def main() -> None:
                  for policy in sorted(nominal.keys() & shifted.keys())}
         for policy, (at_nominal, at_shift) in rates.items():
             kept = f'{at_shift / at_nominal:.2f}' if at_nominal else '-'
-            lead = '-'
+            lead = growth = '-'
             if policy != 'darp' and 'darp' in rates:
                 lead = (f'{rates["darp"][0] - at_nominal:+.0f}, '
                         f'{rates["darp"][1] - at_shift:+.0f}')
+                growth = lead_growth(nominal, shifted, policy).text()
             print(f'| {task} | {demos} | {policy} | {at_nominal:.0f}% | {at_shift:.0f}% | '
-                  f'{kept} | {lead} |')
+                  f'{kept} | {lead} | {growth} |')
 
 
 if __name__ == '__main__':
