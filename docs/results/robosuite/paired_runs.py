@@ -28,7 +28,7 @@ Usage: paired_runs.py A B [--b-seed S] (each a policy folder, e.g. tuned_stack50
 import argparse
 from pathlib import Path
 
-from paired_table import CONDITIONS, outcomes
+from paired_table import CONDITIONS, one_run_for_every_seed, outcomes
 
 from darp_ros.sim.paired import paired, seed_lead
 
@@ -46,10 +46,7 @@ def main() -> None:
     for condition, name in CONDITIONS.items():
         a, b = outcomes(args.a, condition), outcomes(args.b, condition)
         if args.b_seed is not None:
-            one_run = {episode: solved for (seed, episode), solved in b.items()
-                       if seed == args.b_seed}
-            b = {(seed, episode): one_run[episode] for seed, episode in a
-                 if episode in one_run}
+            b = one_run_for_every_seed(a, b, args.b_seed)
         pair = paired(a, b)
         if pair.episodes:
             print(f'| {name} | {pair.episodes} | {pair.only_a} | {pair.only_b} | {pair.both} | '

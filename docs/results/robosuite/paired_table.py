@@ -70,6 +70,15 @@ def runs_by_cell(root: Path) -> dict:
     return cells
 
 
+def one_run_for_every_seed(a: dict, b: dict, b_seed: int) -> dict:
+    """B's run of training seed b_seed keyed as every training seed of A, to pair them all.
+
+    For a policy that ran once (1-NN) or whose seeds are one policy (VINN with k fixed).
+    """
+    one_run = {episode: solved for (seed, episode), solved in b.items() if seed == b_seed}
+    return {(seed, episode): one_run[episode] for seed, episode in a if episode in one_run}
+
+
 def merged_cells(root: Path, fill_from: list, darp_from: Path = None) -> dict:
     """runs_by_cell(root), its missing policies filled from fill_from, DARP from darp_from."""
     cells = runs_by_cell(root)

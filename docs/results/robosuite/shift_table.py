@@ -33,7 +33,7 @@ import argparse
 from pathlib import Path
 from statistics import mean
 
-from paired_table import merged_cells
+from paired_table import merged_cells, one_run_for_every_seed
 
 from darp_ros.sim.paired import seed_lead, SeedLead
 
@@ -46,20 +46,15 @@ def rate(runs: dict) -> float:
     return mean(100.0 * mean(runs[key] for key in runs if key[0] == seed) for seed in seeds)
 
 
-def one_run_for_every_seed(runs: dict, seeds: set) -> dict:
-    """A policy with one run (1-NN) paired with every one of seeds; others as they are."""
-    if len({seed for seed, _ in runs}) > 1:
-        return runs
-    return {(seed, env): solved for seed in seeds for (_, env), solved in runs.items()}
-
-
 def lead_growth(nominal: dict, shifted: dict, policy: str) -> SeedLead:
     """DARP's lead over policy under x1.5 minus its lead on the nominal starts, per seed."""
     leads = []
     for runs in (nominal, shifted):
-        seeds = {seed for seed, _ in runs['darp']}
-        leads.append(seed_lead(runs['darp'],
-                               one_run_for_every_seed(runs[policy], seeds)).leads)
+        darp, other = runs['darp'], runs[policy]
+        seeds = {seed for seed, _ in other}
+        if len(seeds) == 1:
+            other = one_run_for_every_seed(darp, other, seeds.pop())
+        leads.append(seed_lead(darp, other).leads)
     at_nominal, at_shift = leads
     return SeedLead({seed: at_shift[seed] - at_nominal[seed]
                      for seed in at_nominal.keys() & at_shift.keys()})
