@@ -411,9 +411,12 @@ def test_a_joint_state_flood_from_another_process_does_not_stop_the_loop(joint_o
         if flood is not None:
             flood.wait(timeout=30)
         graph.close()
-    # 60 cycles in 3 s: the policy still acts in nearly all of them, with no long gap.
+    # 60 cycles in 3 s: the policy still acts in nearly all of them, with no long gap. The
+    # gap is timed where the probe receives, in this process, while the flooder busies one
+    # of CI's two cores: 3 periods was seen exceeded by 3 ms (0.153 s) there; a stopped loop
+    # leaves a gap of seconds, so 5 periods still tells the two apart.
     assert len(actions) >= 0.8 * 3.0 * RATE_HZ, len(actions)
-    assert np.diff(commands).max() < 3.0 / RATE_HZ, np.diff(commands).max()
+    assert np.diff(commands).max() < 5.0 / RATE_HZ, np.diff(commands).max()
 
 
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
